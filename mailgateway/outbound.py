@@ -1,0 +1,184 @@
+"""Compose and queue outgoing mail (inside the caller's transaction) and send it (in a task)."""
+
+import secrets
+import zoneinfo
+from datetime import timedelta
+from email.header import Header
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutboundEmail
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+
+
+def make_message_id(prefix: str) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+    return f"<{prefix}.{secrets.token_hex(8)}@{domain}>"
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None  # a bad saved value must not stop the mail: fall back to the server's zone
+
+
+def render_email(template: str, context: dict, language: str, time_zone: str = "") -> tuple[str, str, str]:
+    """(subject, text, html) from templates/emails/<template>_{subject,body}.txt/_body.html, in the
+    recipient's language and with dates in the recipient's time zone."""
+    with translation.override(language or settings.LANGUAGE_CODE), timezone.override(_zone(time_zone)):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        text = render_to_string(f"emails/{template}_body.txt", context)
+        html = render_to_string(f"emails/{template}_body.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def queue_email(
+    *,
+    kind: str,
+    dedupe_key: str,
+    to: list[str],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    from_email: str = "",
+    from_name: str = "",
+    cc: list[str] | None = None,
+    ticket=None,
+    message=None,
+    reply_to: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+    message_id: str = "",
+    headers: dict | None = None,
+    include_attachments: bool = False,
+) -> OutboundEmail | None:
+    """Write the outbox row; the send task runs once the surrounding transaction commits."""
+    if not to:
+        return None
+    sender = from_email or settings.DEFAULT_FROM_EMAIL
+    email, created = OutboundEmail.objects.get_or_create(
+        dedupe_key=dedupe_key[:255],
+        defaults=dict(
+            kind=kind,
+            ticket=ticket,
+            message=message,
+            from_email=formataddr((from_name, sender)) if from_name else sender,
+            to=to,
+            cc=cc or [],
+            reply_to=reply_to,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            message_id_header=message_id or make_message_id(kind),
+            in_reply_to=in_reply_to,
+            references=references,
+            headers=headers or {},
+            include_attachments=include_attachments,
+            next_attempt_at=timezone.now(),
+        ),
+    )
+    if created:
+        from .tasks import send_outbound_email
+
+        transaction.on_commit(lambda: send_outbound_email.delay(email.pk))
+    return email
+
+
+def _claim(email_id: int) -> OutboundEmail | None:
+    """Take a lease on a pending row so two workers never send it at the same time."""
+    now = timezone.now()
+    claimed = OutboundEmail.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), pk=email_id, status=OutboundEmail.Status.PENDING
+    ).update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    return OutboundEmail.objects.get(pk=email_id) if claimed else None
+
+
+class _EncodedSubjectEmail(EmailMultiAlternatives):
+    """Django 5.2 encodes a non-ASCII subject without counting "Subject: " in the line length, so the
+    first encoded-word lands on a continuation line and strict parsers keep a leading space in the
+    subject ("Subject: \n =?utf-8?b?...?="). Encoding with the header name keeps it on the first line."""
+
+    def message(self, *args, **kwargs):
+        msg = super().message(*args, **kwargs)
+        if not self.subject.isascii():
+            msg.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
+        return msg
+
+
+def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
+    headers = {"Message-ID": email.message_id_header, **email.headers}
+    if email.in_reply_to:
+        headers["In-Reply-To"] = email.in_reply_to
+    if email.references:
+        headers["References"] = email.references
+    msg = _EncodedSubjectEmail(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=email.to,
+        cc=email.cc,
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers=headers,
+    )
+    if email.body_html:
+        msg.attach_alternative(email.body_html, "text/html")
+    if email.include_attachments and email.message_id is not None:
+        for att in email.message.attachments.all():
+            with att.file.open("rb") as fh:
+                msg.attach(att.filename, fh.read(), att.content_type)
+    return msg
+
+
+def send_now(email_id: int) -> str:
+    """Send one outbox row. Returns 'sent', 'skipped' (already sent/claimed) or 'retry'."""
+    email = _claim(email_id)
+    if email is None:
+        return "skipped"
+    try:
+        build_message(email).send(fail_silently=False)
+    except Exception as exc:  # noqa: BLE001 - any transport error is recorded and retried
+        _record_failure(email, exc)
+        return "retry"
+    OutboundEmail.objects.filter(pk=email.pk, sent_at__isnull=True).update(
+        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="", claimed_until=None
+    )
+    return "sent"
+
+
+def _record_failure(email: OutboundEmail, exc: Exception) -> None:
+    gave_up = email.attempts >= MAX_ATTEMPTS
+    delay = timedelta(seconds=min(3600, 30 * 2 ** (email.attempts - 1)))
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.FAILED if gave_up else OutboundEmail.Status.PENDING,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        next_attempt_at=None if gave_up else timezone.now() + delay,
+        claimed_until=None,
+    )
+
+
+def due_email_ids(limit: int = 100) -> list[int]:
+    now = timezone.now()
+    return list(
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def mark_bounced(message_id: str, reason: str) -> int:
+    """A delivery-status report came back for one of our mails: show it on the ticket as undelivered.
+    sent_at stays set, so the conditional send never sends it again by itself."""
+    if not message_id:
+        return 0
+    return OutboundEmail.objects.filter(message_id_header=f"<{message_id.strip('<>')}>").update(
+        status=OutboundEmail.Status.BOUNCED, last_error=reason[:2000]
+    )

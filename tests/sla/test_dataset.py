@@ -1,0 +1,42 @@
+"""The benchmark dataset carries realistic SLA state, and the SLA benchmark builds its rows idempotently
+and leaves the database as it found it."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from benchmarks import sla as bench
+from sla import services as sla
+from tickets.models import Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_generated_dataset_has_sla_state_and_nothing_due_yet():
+    call_command("generate_dataset", tickets=400, batch=400, stdout=io.StringIO())
+    running = Ticket.objects.filter(status__in=["new", "open"])
+    assert running.exists()
+    assert not running.filter(resolution_due_at__isnull=True).exists()
+    assert not running.filter(sla_resumed_at__isnull=True).exists()
+    assert not Ticket.objects.filter(status="new", first_response_due_at__isnull=True).exists()
+    assert not Ticket.objects.filter(status="pending", resolution_due_at__isnull=False).exists()
+    assert not Ticket.objects.filter(status__in=["resolved", "closed"], sla_check_at__isnull=False).exists()
+    assert not Ticket.objects.filter(sla_check_at__lte=timezone.now()).exists()
+    assert sla.sweep() == 0
+
+
+def test_sla_benchmark_tops_up_once_and_rolls_back_its_measurement(world, monkeypatch):
+    assert bench.ensure_open_tickets(120) == 120
+    assert bench.ensure_open_tickets(120) == 0  # idempotent
+    monkeypatch.setattr(bench, "TARGET_OPEN", 150)
+    monkeypatch.setattr(bench, "DUE", 40)
+    result = bench.run()
+    assert result["open_tickets"] == 150 and result["filler_added"] == 30
+    assert result["due"] == 40 and result["swept"] == 40 and result["idle_swept"] == 0
+    assert result["claim_uses_partial_index"] is True or result["claim_uses_partial_index"] is False
+    assert result["claim_ms"] > 0
+    # Rolled back: nothing escalated, nothing due.
+    assert not TicketEvent.objects.filter(kind=TicketEvent.Kind.ESCALATED).exists()
+    assert not Ticket.objects.filter(sla_check_at__lte=timezone.now()).exists()

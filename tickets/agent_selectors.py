@@ -1,0 +1,310 @@
+"""Reads for the agent workspace: queues (filter, sort, counts), the ticket timeline, activity markers.
+
+Each function costs a fixed number of queries whatever the number of rows, so queue and ticket pages
+stay constant-cost (pinned by tests)."""
+
+from datetime import timedelta
+
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
+from accounts.models import User
+from departments.models import Department
+from departments.permissions import visible_departments, visible_tickets
+from sla.selectors import TARGET_LABELS
+
+from .choices import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
+from .collation import natural_order
+from .models import Message, Product, Ticket, TicketEvent, TicketLink
+from .selectors import conversation
+
+RECENTLY_CLOSED = timedelta(days=30)
+
+QUEUE_LABELS = {
+    "active": pgettext_lazy("queue", "All open"),
+    "new": pgettext_lazy("queue", "New"),
+    "open": pgettext_lazy("queue", "Open"),
+    "pending": pgettext_lazy("queue", "Pending customer"),
+    "mine": pgettext_lazy("queue", "My tickets"),
+    "unassigned": pgettext_lazy("queue", "Unassigned"),
+    "escalated": pgettext_lazy("queue", "Escalated / overdue"),
+    "closed": pgettext_lazy("queue", "Recently closed"),
+}
+
+# Sort key in the URL -> model ordering. Ties always break on -pk so pages never overlap.
+SORTS = {
+    "reference": "number",
+    "subject": "subject",
+    "customer": "customer__display_name",
+    "status": "status",
+    "priority": "priority",
+    "assignee": "assignee__display_name",
+    "activity": "updated_at",
+    "waiting": "waiting_since",
+}
+DEFAULT_SORT = "-activity"
+
+
+def _overdue(now) -> Q:
+    return (
+        Q(escalated_at__isnull=False)
+        | Q(first_response_due_at__lte=now)
+        | Q(next_response_due_at__lte=now)
+        | Q(resolution_due_at__lte=now)
+    )
+
+
+def queue_conditions(user, now) -> dict[str, Q]:
+    active = Q(status__in=ACTIVE_STATUSES)
+    return {
+        "active": active,
+        "new": Q(status=Status.NEW),
+        "open": Q(status=Status.OPEN),
+        "pending": Q(status=Status.PENDING),
+        "mine": active & Q(assignee=user),
+        "unassigned": active & Q(assignee__isnull=True),
+        "escalated": active & _overdue(now),
+        "closed": Q(status__in=DONE_STATUSES, updated_at__gte=now - RECENTLY_CLOSED),
+    }
+
+
+def _scope(user, department: Department | None) -> QuerySet[Ticket]:
+    qs = visible_tickets(user)
+    return qs.filter(department=department) if department is not None else qs
+
+
+def queue_tickets(
+    *, user, department=None, queue: str = "active", sort: str = DEFAULT_SORT
+) -> QuerySet[Ticket]:
+    conditions = queue_conditions(user, timezone.now())
+    qs = _scope(user, department).filter(conditions.get(queue, conditions["active"]))
+    return qs.select_related("customer", "department", "assignee").order_by(*ordering(sort))
+
+
+TEXT_SORTS = {"subject", "customer", "assignee"}  # sorted like a dictionary, Cyrillic included
+
+
+def ordering(sort: str) -> list:
+    key = sort.lstrip("-") if sort.lstrip("-") in SORTS else DEFAULT_SORT.lstrip("-")
+    expr = natural_order(SORTS[key]) if key in TEXT_SORTS else F(SORTS[key])
+    if sort.startswith("-"):
+        return [expr.desc(nulls_last=True), "-pk"]
+    return [expr.asc(nulls_last=True), "-pk"]
+
+
+def queue_counts(*, user, department=None) -> dict[str, int]:
+    """All queue counts of the scope in one aggregate query."""
+    conditions = queue_conditions(user, timezone.now())
+    # Only active and recently closed tickets can count anywhere; filtering on them first lets PostgreSQL
+    # read just those rows through the queue index instead of the department's whole history.
+    relevant = conditions["active"] | conditions["closed"]
+    return _scope(user, department).filter(relevant).aggregate(
+        **{name: Count("pk", filter=q) for name, q in conditions.items()}
+    )
+
+
+def departments_with_counts(user) -> list[Department]:
+    """The agent's departments, each with `.active_count`, in one query."""
+    # A correlated count per department reads only its active tickets (index on department, status);
+    # a join with COUNT(...) FILTER would read every ticket the department ever had.
+    active = (
+        Ticket.objects.filter(department=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("department")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        visible_departments(user)
+        .annotate(active_count=Coalesce(Subquery(active), 0))
+        .order_by("position", "name")
+    )
+
+
+# --- Ticket page -------------------------------------------------------------------------------------
+
+
+def timeline(ticket: Ticket) -> list:
+    """The conversation with internal notes and events, messages split into new text and quoted text,
+    events described in words (names looked up in one query per kind of referenced object)."""
+    items = conversation(ticket, include_internal=True)
+    events = [i for i in items if isinstance(i, TicketEvent)]
+    names = _referenced_names(events)
+    for item in items:
+        if not isinstance(item, Message):  # message bodies are split for display by mailgateway's partial
+            item.summary = describe_event(item, names)
+            item.can_undo = (
+                item.kind == TicketEvent.Kind.MERGED and "source" in item.data and not item.data.get("undone")
+            )
+    return items
+
+
+def _referenced_names(events) -> dict:
+    ids = {"user": set(), "department": set(), "product": set()}
+    kinds = {
+        TicketEvent.Kind.ASSIGNED: "user",
+        TicketEvent.Kind.TRANSFERRED: "department",
+        TicketEvent.Kind.PRODUCT: "product",
+    }
+    for event in events:
+        if event.kind in kinds:
+            ids[kinds[event.kind]].update(v for v in (event.data.get("old"), event.data.get("new")) if v)
+    return {
+        "user": {u.pk: u.name for u in User.objects.filter(pk__in=ids["user"])} if ids["user"] else {},
+        "department": dict(Department.objects.filter(pk__in=ids["department"]).values_list("pk", "name"))
+        if ids["department"]
+        else {},
+        "product": dict(Product.objects.filter(pk__in=ids["product"]).values_list("pk", "name"))
+        if ids["product"]
+        else {},
+    }
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "—")
+
+
+def _change(template: str, old, new) -> str:
+    return template % {"old": old, "new": new}
+
+
+def _transferred(d: dict, names: dict) -> str:
+    depts = names["department"]
+    text = _("Transferred from %(old)s to %(new)s") % {
+        "old": depts.get(d.get("old"), "?"),
+        "new": depts.get(d.get("new"), "?"),
+    }
+    return text + (" — " + d["reason"] if d.get("reason") else "")
+
+
+def _split(d: dict, names: dict) -> str:
+    if "into" in d:
+        return _("A message was split into ticket #%(number)s") % {"number": d["into"]}
+    return _("Split from ticket #%(number)s") % {"number": d.get("origin")}
+
+
+def _merged(d: dict, names: dict) -> str:
+    if "into" in d:
+        return _("Merged into ticket #%(number)s") % {"number": d["into"]}
+    text = _("Ticket #%(number)s was merged into this one") % {"number": d.get("source_number")}
+    return text + (" " + _("(undone)") if d.get("undone") else "")
+
+
+_K = TicketEvent.Kind
+# Event kind -> its description from (data, names of referenced rows). Kinds not listed show their label.
+DESCRIBE = {
+    _K.STATUS: lambda d, n: _change(
+        _("Status: %(old)s → %(new)s"), _label(Status, d.get("old")), _label(Status, d.get("new"))
+    ),
+    _K.PRIORITY: lambda d, n: _change(
+        _("Priority: %(old)s → %(new)s"), _label(Priority, d.get("old")), _label(Priority, d.get("new"))
+    ),
+    _K.ASSIGNED: lambda d, n: _change(
+        _("Assignee: %(old)s → %(new)s"),
+        n["user"].get(d.get("old"), _("nobody")),
+        n["user"].get(d.get("new"), _("nobody")),
+    ),
+    _K.PRODUCT: lambda d, n: _change(
+        _("Product: %(old)s → %(new)s"),
+        n["product"].get(d.get("old"), "—"),
+        n["product"].get(d.get("new"), "—"),
+    ),
+    _K.SUBJECT: lambda d, n: _change(_("Subject: “%(old)s” → “%(new)s”"), d.get("old", ""), d.get("new", "")),
+    _K.TRANSFERRED: _transferred,
+    _K.SPLIT: _split,
+    _K.MERGED: _merged,
+    _K.UNMERGED: lambda d, n: _("Merge with ticket #%(number)s undone") % {"number": d.get("other")},
+    # SLA events (sla app): which target, and the escalation level.
+    _K.SLA_WARNING: lambda d, n: _("SLA warning: %(target)s target is due soon")
+    % {"target": TARGET_LABELS.get(d.get("target"), "?")},
+    _K.ESCALATED: lambda d, n: _("Escalated (level %(level)s): %(target)s target missed")
+    % {"level": d.get("level"), "target": TARGET_LABELS.get(d.get("target"), "?")},
+}
+
+
+def describe_event(event: TicketEvent, names: dict) -> str:
+    describe = DESCRIBE.get(event.kind)
+    return describe(event.data, names) if describe else str(event.get_kind_display())
+
+
+def ticket_links(ticket: Ticket) -> list[dict]:
+    """Links in both directions, worded from this ticket's side."""
+    links = TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related("source", "target")
+    words = {
+        (TicketLink.Kind.SPLIT, True): _("Split from"),
+        (TicketLink.Kind.SPLIT, False): _("Split into"),
+        (TicketLink.Kind.MERGED, True): _("Merged into"),
+        (TicketLink.Kind.MERGED, False): _("Merged from"),
+    }
+    result = []
+    for link in links:
+        outgoing = link.source_id == ticket.pk
+        other = link.target if outgoing else link.source
+        label = words.get((link.kind, outgoing), link.get_kind_display())
+        result.append({"label": label, "ticket": other})
+    return result
+
+
+def merge_candidates(*, user, ticket: Ticket) -> QuerySet[Ticket]:
+    """Other unmerged tickets of the same customer the agent can see (merge targets)."""
+    return (
+        visible_tickets(user)
+        .filter(customer_id=ticket.customer_id, merged_into__isnull=True)
+        .exclude(pk=ticket.pk)
+        .select_related("department")
+        .order_by("-updated_at")
+    )
+
+
+# --- New-activity signal -----------------------------------------------------------------------------
+
+
+# The queue signal looks only at the newest messages of the whole system: a new message is always among
+# them when the page polls (every 15 s), and the scan stays bounded however many messages the agent's
+# departments do NOT have (a naive "newest visible message" walks the whole table for a quiet department).
+ACTIVITY_WINDOW = 2000
+
+
+def latest_activity(*, user, ticket_number: int | None = None) -> dict:
+    """The newest customer message in the agent's departments (or, with a ticket, the newest public
+    message on it not written by the agent). One indexed query either way."""
+    if ticket_number is None:
+        newest = Subquery(Message.objects.order_by("-pk").values("pk")[:1])
+        floor = ExpressionWrapper(newest - ACTIVITY_WINDOW, output_field=BigIntegerField())
+        qs = Message.objects.filter(
+            pk__gt=floor, kind=Message.Kind.CUSTOMER, ticket__in=visible_tickets(user).values("pk")
+        )
+    else:
+        qs = Message.objects.filter(
+            kind__in=Message.PUBLIC_KINDS,
+            ticket__in=visible_tickets(user).filter(number=ticket_number).values("pk"),
+        ).exclude(author=user)
+    row = qs.order_by("-pk").values("pk", "ticket__number", "ticket__subject").first()
+    if row is None:
+        return {"latest": 0}
+    return {"latest": row["pk"], "number": row["ticket__number"], "subject": row["ticket__subject"]}
+
+
+def newer_public_messages(*, ticket: Ticket, after: int, user) -> list[Message]:
+    """Public messages by others that arrived after the one the agent last saw (collision check)."""
+    return list(
+        ticket.messages.filter(kind__in=Message.PUBLIC_KINDS, pk__gt=after)
+        .exclude(author=user)
+        .select_related("author")
+    )
+
+
+def last_public_message_id(ticket: Ticket) -> int:
+    return (
+        ticket.messages.filter(kind__in=Message.PUBLIC_KINDS)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )

@@ -1,0 +1,44 @@
+"""Canned responses: which ones an agent may use or manage, and filling in their placeholders."""
+
+import re
+
+from django.db.models import Q
+
+from departments.permissions import managed_departments, visible_departments
+
+from .models import CannedResponse, Ticket
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def canned_for_ticket(*, user, ticket: Ticket):
+    """The ticket department's shared responses and the agent's personal ones."""
+    return CannedResponse.objects.filter(Q(department_id=ticket.department_id) | Q(owner=user)).order_by(
+        "title", "pk"
+    )
+
+
+def canned_visible(user):
+    """Everything the agent can see in the management pages."""
+    return (
+        CannedResponse.objects.filter(Q(owner=user) | Q(department__in=visible_departments(user)))
+        .select_related("department", "owner")
+        .order_by("department__name", "title", "pk")
+    )
+
+
+def canned_editable(user):
+    """Personal responses of the agent, and those of the departments he manages."""
+    return CannedResponse.objects.filter(Q(owner=user) | Q(department__in=managed_departments(user)))
+
+
+def render_canned(body: str, *, ticket: Ticket, agent) -> str:
+    """Fill the known placeholders; anything else in braces is left as typed (no str.format: a
+    template must never reach attributes of the values)."""
+    values = {
+        "customer_name": ticket.customer.name,
+        "ticket_reference": ticket.reference,
+        "agent_name": agent.name,
+        "department": ticket.department.name,
+    }
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)

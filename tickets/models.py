@@ -1,0 +1,346 @@
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ACTIVE_STATUSES, Channel, Priority, Status
+from .querysets import TicketQuerySet
+
+__all__ = [
+    "Attachment",
+    "CannedResponse",
+    "Channel",
+    "Message",
+    "Participant",
+    "Priority",
+    "Product",
+    "Rating",
+    "Status",
+    "Ticket",
+    "TicketEvent",
+    "TicketLink",
+]
+
+
+class Product(models.Model):
+    """A product or service customers can name in a ticket (hosting plan, domain, VPS...)."""
+
+    name = models.CharField(_("name"), max_length=150)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("product or service")
+        verbose_name_plural = _("products and services")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    number = models.BigIntegerField(_("reference"), unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("department")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product or service")
+    )
+    fields = models.JSONField(_("details"), default=dict, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets"
+    )
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last activity"), auto_now_add=True)
+    # Stored when they happen so reports never recompute them from history.
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Set while the customer waits for us (last public message is the customer's); null otherwise.
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+
+    # SLA clocks, recomputed by the services that change the ticket; the sweep reads these columns.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    # SLA clock state (sla.services.recompute / sla.sweep): the next instant the sweep must look at this
+    # ticket (warning or escalation), the pending warning, and the resolution clock, which stops while the
+    # ticket waits for the customer or is resolved: business seconds used in earlier periods, and since when
+    # it runs again. db_default keeps raw INSERTs (generate_dataset) valid.
+    sla_check_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_resumed_at = models.DateTimeField(null=True, blank=True)
+    sla_elapsed = models.PositiveIntegerField(default=0, db_default=0)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["department", "status", "-updated_at"], name="ticket_queue_idx"),
+            models.Index(fields=["customer", "-updated_at"], name="ticket_customer_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+            models.Index(
+                fields=["first_response_due_at"],
+                name="ticket_frt_due_idx",
+                condition=Q(first_response_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["next_response_due_at"],
+                name="ticket_nrt_due_idx",
+                condition=Q(next_response_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolution_due_at"], name="ticket_res_due_idx", condition=Q(resolution_due_at__isnull=False)
+            ),
+            models.Index(fields=["sla_check_at"], name="ticket_sla_check_idx", condition=Q(sla_check_at__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=4), name="ticket_priority_range"),
+            models.CheckConstraint(condition=~Q(merged_into=models.F("id")), name="ticket_not_merged_into_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer message")
+        REPLY = "reply", _("Agent reply")
+        NOTE = "note", _("Internal note")
+        EVENT = "event", _("System event")
+
+    PUBLIC_KINDS = (Kind.CUSTOMER, Kind.REPLY)
+    timeline_template = "tickets/_message.html"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("author"),
+    )
+    body_text = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True, help_text=_("Sanitized before storing."))
+    cc = models.JSONField(_("Cc"), default=list, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    # Email threading: our own or the sender's Message-ID, and what it replied to.
+    message_id = models.CharField(max_length=998, blank=True, default="")
+    in_reply_to = models.CharField(max_length=998, blank=True, default="")
+    references = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
+            models.Index(fields=["message_id"], name="message_msgid_idx", condition=~Q(message_id="")),
+            models.Index(fields=["author", "kind", "created_at"], name="message_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in self.PUBLIC_KINDS
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Content-addressed: identical files are stored once, and names from mail never reach the filesystem.
+    h = instance.sha256
+    return f"attachments/{h[:2]}/{h[2:4]}/{h}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_id = models.CharField(max_length=255, blank=True, default="", help_text=_("For inline cid: images"))
+    is_inline = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in ("image/png", "image/gif", "image/jpeg")
+
+    @staticmethod
+    def hash_bytes(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+
+class TicketEvent(models.Model):
+    """Append-only audit trail: who changed what and when. Shown in the ticket's history."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status changed")
+        PRIORITY = "priority", _("Priority changed")
+        ASSIGNED = "assigned", _("Assignment changed")
+        TRANSFERRED = "transferred", _("Transferred")
+        SUBJECT = "subject", _("Subject changed")
+        PRODUCT = "product", _("Product changed")
+        SPLIT = "split", _("Split")
+        MERGED = "merged", _("Merged")
+        UNMERGED = "unmerged", _("Merge undone")
+        ESCALATED = "escalated", _("Escalated")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        REOPENED = "reopened", _("Reopened")
+        PARTICIPANT = "participant", _("Participants changed")
+        MAIL_HELD = "mail_held", _("Mail held for review")
+        BOUNCE = "bounce", _("Delivery failure")
+        AUTO_REPLY = "auto_reply", _("Automatic reply received")
+
+    timeline_template = "tickets/_event.html"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.ticket_id})"
+
+
+class TicketLink(models.Model):
+    class Kind(models.TextChoices):
+        SPLIT = "split", _("Split from")
+        MERGED = "merged", _("Merged into")
+        FOLLOW_UP = "follow_up", _("Follow-up of")
+        RELATED = "related", _("Related to")
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "target", "kind"], name="unique_ticket_link")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class Participant(models.Model):
+    """Someone Cc'd on the conversation: receives agent replies, may reply into the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants")
+    email = models.EmailField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [models.UniqueConstraint(fields=["ticket", "email"], name="unique_participant")]
+        indexes = [models.Index(fields=["email"], name="participant_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Rating(models.Model):
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_range")]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"
+
+
+class CannedResponse(models.Model):
+    """A reusable reply: shared by a department, or personal to one agent."""
+
+    title = models.CharField(_("title"), max_length=150)
+    body = models.TextField(
+        _("text"),
+        help_text=_("Placeholders: {customer_name}, {ticket_reference}, {agent_name}, {department}."),
+    )
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="canned_responses"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="canned_responses"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=False) | Q(owner__isnull=False), name="canned_has_scope"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TicketNumberCounter(models.Model):
+    """Ticket numbers on databases without sequences (SQLite); PostgreSQL uses a real sequence."""
+
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,33 @@
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from ..attachments import IncomingFile, check_file, store_attachment
+from ..models import Message, Ticket, TicketEvent
+
+
+def lock(ticket: Ticket) -> Ticket:
+    """Re-read the row under a lock: concurrent replies and transfers must not overwrite each other."""
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def record(ticket: Ticket, kind: str, actor=None, **data) -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
+
+
+def add_message(ticket: Ticket, *, kind: str, author, body_text: str, files: Iterable[IncomingFile] = (), **extra):
+    """Create a message with its attachments. Files must be checked first (check_files)."""
+    message = Message.objects.create(ticket=ticket, kind=kind, author=author, body_text=body_text, **extra)
+    for incoming, content_type in files:
+        store_attachment(message, incoming, content_type)
+    return message
+
+
+def check_files(files: Iterable[IncomingFile]) -> list[tuple[IncomingFile, str]]:
+    """Sniff every file before anything is written; raises AttachmentRejected for the first bad one."""
+    return [(f, check_file(f.filename, f.data)) for f in files]
+
+
+def touch(ticket: Ticket, *fields: str) -> None:
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["updated_at", *fields])

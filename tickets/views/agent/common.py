@@ -1,0 +1,48 @@
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from departments.permissions import access_ticket, is_agent
+
+from ...models import Ticket
+
+
+def agent_required(view):
+    """Customers get 404 on agent pages, like on anything else they may not see."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_agent(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def agent_ticket(request, number: int) -> Ticket:
+    """The ticket if the agent works its department, else 404 (by any URL)."""
+    return access_ticket(
+        request.user,
+        number,
+        queryset=Ticket.objects.select_related("customer", "department", "assignee", "product"),
+    )
+
+
+def back_to(request, fallback: str):
+    """Redirect to the `next` the form carried if it is ours, else to the fallback URL."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def ticket_url(ticket: Ticket, anchor: str = "") -> str:
+    url = reverse("agent_ticket", args=[ticket.number])
+    return f"{url}#{anchor}" if anchor else url

@@ -1,0 +1,139 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+
+from departments.permissions import visible_departments, visible_tickets
+
+from ... import services
+from ...agent_selectors import (
+    DEFAULT_SORT,
+    QUEUE_LABELS,
+    SORTS,
+    departments_with_counts,
+    queue_counts,
+    queue_tickets,
+)
+from ...exceptions import TicketError
+from ...feeds import feed_url
+from ...forms import BulkForm
+from .common import agent_required, back_to
+
+PER_PAGE = 50
+COLUMNS = [
+    ("reference", gettext_lazy("Ref.")),
+    ("subject", gettext_lazy("Subject")),
+    ("customer", gettext_lazy("Customer")),
+    ("status", gettext_lazy("Status")),
+    ("priority", gettext_lazy("Priority")),
+    ("assignee", gettext_lazy("Assignee")),
+    ("activity", gettext_lazy("Last activity")),
+    ("waiting", gettext_lazy("Waiting")),
+]
+
+
+@agent_required
+def queue(request, department_slug: str | None = None):
+    user = request.user
+    department = (
+        get_object_or_404(visible_departments(user), slug=department_slug) if department_slug else None
+    )
+    name = request.GET.get("queue", "active")
+    name = name if name in QUEUE_LABELS else "active"
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    sort = sort if sort.lstrip("-") in SORTS else DEFAULT_SORT
+    tickets = queue_tickets(user=user, department=department, queue=name, sort=sort)
+    page = Paginator(tickets, PER_PAGE).get_page(request.GET.get("page"))
+    base = request.path
+    counts = queue_counts(user=user, department=department)
+    context = {
+        "departments": departments_with_counts(user),
+        "department": department,
+        "queue": name,
+        "queue_label": QUEUE_LABELS[name],
+        "queues": [
+            (q, label, counts[q], f"{base}?{urlencode({'queue': q})}") for q, label in QUEUE_LABELS.items()
+        ],
+        "columns": _columns(base, name, sort),
+        "sort": sort,
+        "page": page,
+        "page_query": urlencode({"queue": name, "sort": sort}),
+        "bulk_form": BulkForm(tickets=visible_tickets(user).none(), user=user),
+        "feed_url": feed_url(request, user, department=department, queue=name),
+    }
+    template = (
+        "tickets/agent/_workspace.html"
+        if request.htmx and not request.htmx.boosted
+        else "tickets/agent/queue.html"
+    )
+    return render(request, template, context)
+
+
+# A first click sorts the way agents usually want it: names A→Z, highest priority and latest activity
+# first, longest waiting (the earliest waiting_since) first. The next click reverses.
+DESCENDING_FIRST = {"priority", "activity"}
+
+
+def _columns(base: str, queue_name: str, sort: str) -> list[dict]:
+    """Header links with the sort they switch to, and aria-sort for the current one."""
+    columns = []
+    for key, label in COLUMNS:
+        current = sort.lstrip("-") == key
+        descending = sort.startswith("-")
+        if current:
+            target = key if descending else f"-{key}"
+        else:
+            target = f"-{key}" if key in DESCENDING_FIRST else key
+        columns.append(
+            {
+                "label": label,
+                "url": f"{base}?{urlencode({'queue': queue_name, 'sort': target})}",
+                "aria_sort": ("descending" if descending else "ascending") if current else "none",
+            }
+        )
+    return columns
+
+
+@agent_required
+@require_POST
+def bulk(request):
+    user = request.user
+    form = BulkForm(request.POST, tickets=visible_tickets(user), user=user)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was changed: choose tickets and a complete action."))
+        return back_to(request, reverse("agent_queue"))
+    done, failed = 0, 0
+    for ticket in form.cleaned_data["tickets"]:
+        try:
+            _apply(form.cleaned_data, ticket, user)
+            done += 1
+        except TicketError:
+            failed += 1
+    messages.success(request, ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", done) % {"n": done})
+    if failed:
+        messages.error(
+            request,
+            ngettext("%(n)d ticket could not be changed.", "%(n)d tickets could not be changed.", failed)
+            % {"n": failed},
+        )
+    return back_to(request, reverse("agent_queue"))
+
+
+def _apply(data: dict, ticket, user) -> None:
+    action = data["action"]
+    if action == "assign_me":
+        services.ticket_assign(ticket=ticket, actor=user, assignee=user)
+    elif action == "assign":
+        services.ticket_assign(ticket=ticket, actor=user, assignee=data["assignee"])
+    elif action == "unassign":
+        services.ticket_assign(ticket=ticket, actor=user, assignee=None)
+    elif action == "status":
+        services.ticket_set_status(ticket=ticket, actor=user, status=data["status"])
+    elif action == "transfer":
+        services.ticket_transfer(
+            ticket=ticket, actor=user, department=data["department"], reason=data["reason"]
+        )
