@@ -7,7 +7,8 @@ os.environ.setdefault("SECRET_KEY", "test-" + "k" * 60)
 os.environ.setdefault("HELPDESK_VAR_DIR", "/tmp/helpdesk-test-var")  # noqa: S108 - throwaway test files
 # Tests never touch the configured DATABASE_URL: only TEST_DATABASE_URL.
 os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_test")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+# TEST_REDIS_URL gives one suite run its own Redis db (parallel runs on one machine must not share queues).
+os.environ.setdefault("CELERY_BROKER_URL", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14"))
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from .settings import *  # noqa: E402,F403

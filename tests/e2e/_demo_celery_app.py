@@ -12,7 +12,7 @@ from pathlib import Path
 from celery import Celery
 
 # Not the current app: importing this module in the test process must not capture the project's shared_tasks.
-app = Celery("e2e_demo", broker=os.environ.get("E2E_DEMO_BROKER_URL", "redis://127.0.0.1:6379/15"), set_as_current=False)
+app = Celery("e2e_demo", broker=os.environ.get("E2E_DEMO_BROKER_URL") or os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), set_as_current=False)
 app.conf.update(
     task_default_queue="e2e-demo",
     task_acks_late=True,

@@ -22,7 +22,7 @@ from .mails import mail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-BROKER = os.environ.get("GATEWAY_E2E_BROKER_URL", "redis://127.0.0.1:6379/5")
+BROKER = os.environ.get("GATEWAY_E2E_BROKER_URL") or os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 @pytest.fixture

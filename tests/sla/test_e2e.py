@@ -20,7 +20,7 @@ from tickets.models import Ticket, TicketEvent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-BROKER = os.environ.get("SLA_E2E_BROKER_URL", "redis://127.0.0.1:6379/8")
+BROKER = os.environ.get("SLA_E2E_BROKER_URL") or os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/8")
 
 
 @pytest.fixture
