@@ -88,7 +88,11 @@ class _Recipients:
     def escalation(self, notice: Notice) -> list:
         people = []
         if notice.recipients.get("managers", True):
-            people += [m.user for m in self.members.get(notice.ticket.department_id, ()) if m.role == Membership.Role.MANAGER]
+            people += [
+                m.user
+                for m in self.members.get(notice.ticket.department_id, ())
+                if m.role == Membership.Role.MANAGER
+            ]
         people += [self.users[u] for u in notice.recipients.get("users", ()) if u in self.users]
         return people
 
@@ -116,17 +120,31 @@ def _render(notice: Notice, recipients: _Recipients) -> list[OutboundEmail]:
     for person in people:
         if person.email.lower() not in seen:
             seen.add(person.email.lower())
-            emails.append(_email(ticket, template, key, person.email, person.language, person.time_zone,
-                                 {**context, "recipient": person}))
+            emails.append(
+                _email(
+                    ticket,
+                    template,
+                    key,
+                    person.email,
+                    person.language,
+                    person.time_zone,
+                    {**context, "recipient": person},
+                )
+            )
     for address in addresses:
         if address.lower() not in seen:
             seen.add(address.lower())
-            emails.append(_email(ticket, template, key, address, settings.LANGUAGE_CODE, "",
-                                 {**context, "recipient": None}))
+            emails.append(
+                _email(
+                    ticket, template, key, address, settings.LANGUAGE_CODE, "", {**context, "recipient": None}
+                )
+            )
     return emails
 
 
-def _email(ticket, template: str, key: str, to: str, language: str, time_zone: str, context: dict) -> OutboundEmail:
+def _email(
+    ticket, template: str, key: str, to: str, language: str, time_zone: str, context: dict
+) -> OutboundEmail:
     subject, text, html = render_email(template, context, language, time_zone)
     return outbound_email(
         kind=template,

@@ -19,7 +19,7 @@ from .bulk import DueTicket, Happening
 from .business_hours import NeverOpen
 from .clock import (
     RUNNING_STATUSES,
-    clock_runs,
+    check_after,
     earliest_due_at,
     first_due,
     next_check,
@@ -140,12 +140,11 @@ def sweep_batch(now: datetime, batch: int = SWEEP_BATCH) -> int:
 
 def process_due(ticket: DueTicket, now: datetime, levels) -> list[Happening]:
     """Decide, without queries, what is due for one claimed ticket, and move its SLA state on."""
-    if not clock_runs(ticket):  # only a row written around the services (raw SQL) can get here
+    if not ticket.runs:  # only a row written around the services (raw SQL) can get here
         ticket.sla_check_at = None
         return []
     happened = []
-    due = earliest_due_at(ticket)
-    kind = _due_kind(ticket, due)
+    due, kind = ticket.due, ticket.target
     if ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
         if due is not None and due > now:  # once breached, the escalation says it instead
             happened.append(_warn(ticket, kind, due, now))
@@ -154,12 +153,8 @@ def process_due(ticket: DueTicket, now: datetime, levels) -> list[Happening]:
     while due is not None and level is not None and due + level.after <= now:
         happened.append(_escalate(ticket, level, kind, due, now))
         level = next_level(levels, ticket.escalation_level)
-    ticket.sla_check_at = next_check(ticket, levels)
+    ticket.sla_check_at = check_after(due, ticket.sla_warn_at, levels, ticket.escalation_level)
     return happened
-
-
-def _due_kind(ticket, due) -> str:
-    return next((k for k, f in DUE_FIELDS.items() if getattr(ticket, f) == due), "resolution")
 
 
 def _warn(ticket: DueTicket, kind: str, due: datetime, now: datetime) -> Happening:
@@ -169,13 +164,22 @@ def _warn(ticket: DueTicket, kind: str, due: datetime, now: datetime) -> Happeni
 def _escalate(ticket: DueTicket, level, kind: str, due: datetime, now: datetime) -> Happening:
     ticket.escalation_level = level.level
     ticket.escalated_at = ticket.escalated_at or now
-    recipients = {"managers": level.notify_managers, "users": list(level.user_ids), "emails": list(level.emails)}
+    recipients = {
+        "managers": level.notify_managers,
+        "users": list(level.user_ids),
+        "emails": list(level.emails),
+    }
     return Happening(
-        ticket_id=ticket.pk, kind=Notice.Kind.ESCALATION, target=kind, due=due, level=level.level, recipients=recipients
+        ticket_id=ticket.pk,
+        kind=Notice.Kind.ESCALATION,
+        target=kind,
+        due=due,
+        level=level.level,
+        recipients=recipients,
     )
 
 
-def _after_commit(notices: list[Notice]) -> None:
+def _after_commit(notices: list[bulk.Recorded]) -> None:
     """Mail in chunks (a task renders ~NOTIFY_CHUNK notices), then the escalation hook per escalation."""
     from .tasks import notify
 
@@ -185,7 +189,9 @@ def _after_commit(notices: list[Notice]) -> None:
     for notice in notices:
         if notice.kind == Notice.Kind.ESCALATION:
             try:
-                hooks.ticket_escalated(ticket_id=notice.ticket_id, level=notice.level, event_id=notice.event_id)
+                hooks.ticket_escalated(
+                    ticket_id=notice.ticket_id, level=notice.level, event_id=notice.event_id
+                )
             except Exception:  # one failing hook must not cost the others theirs
                 logger.exception("ticket_escalated hook failed for ticket %s", notice.ticket_id)
 
