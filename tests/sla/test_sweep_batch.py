@@ -228,5 +228,5 @@ def test_queries_of_a_sweep_and_its_mail_do_not_grow_with_the_number_of_due_tick
     many = _queries_to_sweep(world, clock, 25, berlin(2026, 11, 24, 10, 0))
     assert few == many
     sweep_queries, notify_queries = many
-    assert sweep_queries <= 8  # savepoint, claim, 2 x levels, UPDATE, INSERT events+notices, release, claim
-    assert notify_queries <= 9
+    assert sweep_queries <= 7  # savepoint, claim, 2 x levels, UPDATE, INSERT events+notices, release, claim
+    assert notify_queries <= 8
