@@ -230,3 +230,11 @@ def test_queries_of_a_sweep_and_its_mail_do_not_grow_with_the_number_of_due_tick
     sweep_queries, notify_queries = many
     assert sweep_queries <= 7  # savepoint, claim, 2 x levels, UPDATE, INSERT events+notices, release, claim
     assert notify_queries <= 8
+
+
+def test_admin_lists_the_notices(world, policy, clock, client_for):
+    ticket = make_ticket(world.customer, world.technical, subject="Listed", acknowledge=False)
+    clock(berlin(2026, 11, 23, 11, 1))
+    sla.sweep()
+    response = client_for(world.admin).get("/admin/sla/notice/", {"queued_at__isempty": "1"})
+    assert response.status_code == 200 and ticket.subject in response.content.decode()
