@@ -184,8 +184,11 @@ def _after_commit(notices: list[bulk.Recorded]) -> None:
     from .tasks import notify
 
     ids = [n.pk for n in notices]
-    for start in range(0, len(ids), NOTIFY_CHUNK):
-        notify.delay(ids[start : start + NOTIFY_CHUNK])
+    try:
+        for start in range(0, len(ids), NOTIFY_CHUNK):
+            notify.delay(ids[start : start + NOTIFY_CHUNK])
+    except Exception:  # broker down: the state is committed, notify_pending mails the notices later
+        logger.exception("could not queue the SLA notify task; the beat safety net will send the notices")
     for notice in notices:
         if notice.kind == Notice.Kind.ESCALATION:
             try:

@@ -238,3 +238,23 @@ def test_admin_lists_the_notices(world, policy, clock, client_for):
     sla.sweep()
     response = client_for(world.admin).get("/admin/sla/notice/", {"queued_at__isempty": "1"})
     assert response.status_code == 200 and ticket.subject in response.content.decode()
+
+
+def test_a_broker_outage_after_the_commit_neither_fails_the_sweep_nor_loses_the_mail(
+    world, policy, clock, sent_mail, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    ticket = make_ticket(world.customer, world.technical, subject="Outage", acknowledge=False)
+    sent_mail().clear()
+    monkeypatch.setattr(tasks.notify, "delay", broker_down)
+    clock(berlin(2026, 11, 23, 11, 1))
+    assert sla.sweep() == 1
+    assert sent_mail() == []  # the after-commit work ran and failed quietly
+    monkeypatch.undo()
+    clock(berlin(2026, 11, 23, 11, 4))
+    assert tasks.notify_pending() == 1
+    assert [m.subject for m in sla_mail(sent_mail, world.tech_manager.email)] == [
+        f"[{ticket.reference}] Эскалация, срок нарушен: Outage"
+    ]
