@@ -176,13 +176,13 @@ class Notice(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
     event = models.OneToOneField("tickets.TicketEvent", on_delete=models.CASCADE, related_name="sla_notice")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    target = models.CharField(_("target"), max_length=20)
-    due = models.DateTimeField(_("due"))
+    target = models.CharField(_("Target"), max_length=20)
+    due = models.DateTimeField(_("Due"))
     level = models.PositiveSmallIntegerField(_("level"), default=0)
     # Escalation: whom the level named when it was reached: {"managers": bool, "users": [id], "emails": [..]}.
     recipients = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("created"), help_text=_("The sweep's clock; the mail counts waiting to it."))
-    queued_at = models.DateTimeField(_("mail queued"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))  # the sweep's clock: the mail counts waiting up to it
+    queued_at = models.DateTimeField(_("sent"), null=True, blank=True)  # its mail is in the outbox
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True, default="")
 
