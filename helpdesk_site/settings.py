@@ -185,6 +185,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "poll-mailboxes": {"task": "mailgateway.tasks.poll_mailboxes", "schedule": env.float("HELPDESK_IMAP_POLL_SECONDS", default=60.0)},
     "process-pending-inbound": {"task": "mailgateway.tasks.process_pending_inbound", "schedule": env.float("HELPDESK_INBOUND_SWEEP_SECONDS", default=120.0)},
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": env.float("HELPDESK_SLA_SWEEP_SECONDS", default=60.0)},
+    "sla-notify-pending": {"task": "sla.tasks.notify_pending", "schedule": 60.0},
 }
 
 # --- Helpdesk ---------------------------------------------------------------------------------------

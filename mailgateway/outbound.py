@@ -41,7 +41,7 @@ def render_email(template: str, context: dict, language: str, time_zone: str = "
     return " ".join(subject.split()), text, html
 
 
-def queue_email(
+def outbound_email(
     *,
     kind: str,
     dedupe_key: str,
@@ -60,37 +60,69 @@ def queue_email(
     message_id: str = "",
     headers: dict | None = None,
     include_attachments: bool = False,
-) -> OutboundEmail | None:
-    """Write the outbox row; the send task runs once the surrounding transaction commits."""
+) -> OutboundEmail:
+    """An unsaved outbox row, for queue_emails() (or queue_email(), which saves one)."""
+    sender = from_email or settings.DEFAULT_FROM_EMAIL
+    return OutboundEmail(
+        dedupe_key=dedupe_key[:255],
+        kind=kind,
+        ticket=ticket,
+        message=message,
+        from_email=formataddr((from_name, sender)) if from_name else sender,
+        to=to,
+        cc=cc or [],
+        reply_to=reply_to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        message_id_header=message_id or make_message_id(kind),
+        in_reply_to=in_reply_to,
+        references=references,
+        headers=headers or {},
+        include_attachments=include_attachments,
+        next_attempt_at=timezone.now(),
+    )
+
+
+def queue_email(*, dedupe_key: str, to: list[str], **fields) -> OutboundEmail | None:
+    """Write the outbox row (see outbound_email() for the fields); the send task runs once the surrounding
+    transaction commits. A row with the same dedupe_key already queued is returned as it is."""
     if not to:
         return None
-    sender = from_email or settings.DEFAULT_FROM_EMAIL
-    email, created = OutboundEmail.objects.get_or_create(
-        dedupe_key=dedupe_key[:255],
-        defaults=dict(
-            kind=kind,
-            ticket=ticket,
-            message=message,
-            from_email=formataddr((from_name, sender)) if from_name else sender,
-            to=to,
-            cc=cc or [],
-            reply_to=reply_to,
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            message_id_header=message_id or make_message_id(kind),
-            in_reply_to=in_reply_to,
-            references=references,
-            headers=headers or {},
-            include_attachments=include_attachments,
-            next_attempt_at=timezone.now(),
-        ),
-    )
+    row = outbound_email(dedupe_key=dedupe_key, to=to, **fields)
+    values = {f.attname: getattr(row, f.attname) for f in OutboundEmail._meta.concrete_fields if not f.primary_key}
+    del values["dedupe_key"]
+    email, created = OutboundEmail.objects.get_or_create(dedupe_key=row.dedupe_key, defaults=values)
     if created:
-        from .tasks import send_outbound_email
-
-        transaction.on_commit(lambda: send_outbound_email.delay(email.pk))
+        _send_after_commit([email.pk])
     return email
+
+
+def queue_emails(emails: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Write many outbox rows (built with outbound_email()) with two queries: rows whose dedupe_key is
+    already queued are skipped. Each new row is sent by its own task once the transaction commits."""
+    keys = {e.dedupe_key for e in emails}
+    seen = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)) if keys else set()
+    new = []
+    for email in emails:
+        if email.dedupe_key not in seen and email.to:
+            seen.add(email.dedupe_key)
+            new.append(email)
+    created = OutboundEmail.objects.bulk_create(new)
+    _send_after_commit([e.pk for e in created])
+    return created
+
+
+def _send_after_commit(ids: list[int]) -> None:
+    if not ids:
+        return
+    from .tasks import send_outbound_email
+
+    def send() -> None:
+        for email_id in ids:
+            send_outbound_email.delay(email_id)
+
+    transaction.on_commit(send)
 
 
 def _claim(email_id: int) -> OutboundEmail | None:

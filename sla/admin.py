@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .forms import BusinessHoursForm
-from .models import BusinessHours, EscalationLevel, Holiday, SlaPolicy
+from .models import BusinessHours, EscalationLevel, Holiday, Notice, SlaPolicy
 
 
 @admin.register(SlaPolicy)
@@ -36,3 +36,20 @@ class EscalationLevelAdmin(admin.ModelAdmin):
     list_display = ["department", "level", "after_minutes", "notify_managers"]
     list_filter = ["department"]
     filter_horizontal = ["users"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """Read-only: shows notices whose mail is still waiting (queued empty) and why (last error)."""
+
+    list_display = ["created_at", "kind", "ticket", "target", "level", "queued_at", "attempts"]
+    list_filter = ["kind", ("queued_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket", "event"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -87,9 +87,12 @@ def earliest_due_at(ticket) -> datetime | None:
 
 def next_check(ticket, levels) -> datetime | None:
     """When the sweep must look again: the pending warning or the next escalation level."""
-    due = earliest_due_at(ticket)
-    candidates = [ticket.sla_warn_at] if ticket.sla_warn_at else []
-    level = next_level(levels, ticket.escalation_level)
+    return check_after(earliest_due_at(ticket), ticket.sla_warn_at, levels, ticket.escalation_level)
+
+
+def check_after(due: datetime | None, warn_at: datetime | None, levels, current_level: int) -> datetime | None:
+    candidates = [warn_at] if warn_at else []
+    level = next_level(levels, current_level)
     if due is not None and level is not None:
         candidates.append(due + level.after)
     return min(candidates, default=None)

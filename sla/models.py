@@ -159,3 +159,40 @@ class EscalationLevel(models.Model):
 
     def email_list(self) -> list[str]:
         return [e.strip() for e in self.emails.replace(",", "\n").splitlines() if e.strip()]
+
+
+class Notice(models.Model):
+    """Outbox of SLA mail. The sweep writes one row per warning or escalation in the transaction that records
+    it on the ticket, so the notice exists exactly when the ticket state says it happened. After commit,
+    sla.tasks.notify turns it into OutboundEmail rows (one per recipient, rendered in the recipient's
+    language) and sets queued_at in the same transaction; rows a killed worker left with queued_at empty
+    are picked up by the beat task sla.tasks.notify_pending. Rendering happens there, not in the sweep:
+    it is the slow part and must not hold the tickets' row locks."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("SLA warning")
+        ESCALATION = "escalation", _("Escalation")
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    event = models.OneToOneField("tickets.TicketEvent", on_delete=models.CASCADE, related_name="sla_notice")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    target = models.CharField(_("Target"), max_length=20)
+    due = models.DateTimeField(_("Due"))
+    level = models.PositiveSmallIntegerField(_("level"), default=0)
+    # Escalation: whom the level named when it was reached: {"managers": bool, "users": [id], "emails": [..]}.
+    recipients = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"))  # the sweep's clock: the mail counts waiting up to it
+    queued_at = models.DateTimeField(_("sent"), null=True, blank=True)  # its mail is in the outbox
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("SLA notice")
+        verbose_name_plural = _("SLA notices")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="sla_notice_pending_idx", condition=Q(queued_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.ticket_id} ({self.target})"

@@ -82,33 +82,36 @@ DEFAULT_LEVELS = (Level(level=1, after=timedelta(0), notify_managers=True),)
 
 def levels_for(department_id: int) -> tuple[Level, ...]:
     rows = EscalationLevel.objects.filter(department_id=department_id).prefetch_related("users").order_by("level")
-    levels = tuple(
-        Level(
-            level=row.level,
-            after=timedelta(minutes=row.after_minutes),
-            notify_managers=row.notify_managers,
-            user_ids=tuple(u.pk for u in row.users.all()),
-            emails=tuple(row.email_list()),
-        )
-        for row in rows
+    return tuple(_level(row) for row in rows) or DEFAULT_LEVELS
+
+
+def levels_by_department(department_ids) -> dict[int, tuple[Level, ...]]:
+    """levels_for() of many departments with two queries (the sweep reads one batch's departments at once)."""
+    rows = EscalationLevel.objects.filter(department_id__in=department_ids).prefetch_related("users").order_by("level")
+    found: dict[int, list[Level]] = {}
+    for row in rows:
+        found.setdefault(row.department_id, []).append(_level(row))
+    return {d: tuple(found.get(d, ())) or DEFAULT_LEVELS for d in department_ids}
+
+
+def _level(row: EscalationLevel) -> Level:
+    return Level(
+        level=row.level,
+        after=timedelta(minutes=row.after_minutes),
+        notify_managers=row.notify_managers,
+        user_ids=tuple(u.pk for u in row.users.all()),
+        emails=tuple(row.email_list()),
     )
-    return levels or DEFAULT_LEVELS
 
 
-def managers(department_id: int) -> list:
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            department_id=department_id, role=Membership.Role.MANAGER, user__is_active=True
-        ).select_related("user")
-    ]
-
-
-def department_agents(department_id: int) -> list:
-    return [
-        m.user
-        for m in Membership.objects.filter(department_id=department_id, user__is_active=True).select_related("user")
-    ]
+def active_members(department_ids) -> list[Membership]:
+    """The active members (with their users) of these departments, in one query: the recipients of a batch
+    of SLA notices."""
+    return list(
+        Membership.objects.filter(department_id__in=department_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("department_id", "user_id")
+    )
 
 
 # --- Ticket page -------------------------------------------------------------------------------------

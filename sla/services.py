@@ -5,19 +5,21 @@ changes made by managers."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 
-from . import notifications
+from . import bulk, hooks
+from .bulk import DueTicket, Happening
 from .business_hours import NeverOpen
 from .clock import (
     RUNNING_STATUSES,
-    clock_runs,
+    check_after,
     earliest_due_at,
     first_due,
     next_check,
@@ -25,7 +27,8 @@ from .clock import (
     settle_resolution_clock,
 )
 from .clock import due_times as compute_due_times
-from .selectors import DUE_FIELDS, calendar_for, department_agents, levels_for, managers, policy_for
+from .models import Notice
+from .selectors import DUE_FIELDS, calendar_for, levels_by_department, levels_for, policy_for
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ SLA_FIELDS = [
     "sla_resumed_at",
     "sla_elapsed",
 ]
-SWEEP_BATCH = 200
+SWEEP_BATCH = 1000  # 1,000 due tickets: one claim, one UPDATE, two INSERTs
+NOTIFY_CHUNK = 100  # notices rendered by one notify task
 RETRY_AFTER = timedelta(minutes=5)  # a ticket whose notification failed to render is retried later
 
 
@@ -100,9 +104,9 @@ def recompute_department(department_id: int, *, batch: int = 500) -> int:
 
 
 def sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> int:
-    """Send the warnings and escalations that are due. Safe to run concurrently and to kill at any
-    point: rows are claimed with FOR UPDATE SKIP LOCKED and the notification, its outbox rows and the new
-    ticket state commit together, so each notification is sent exactly once."""
+    """Record the warnings and escalations that are due; their mail goes out after commit (notify task).
+    Safe to run concurrently and to kill at any point: rows are claimed with FOR UPDATE SKIP LOCKED, and
+    the new ticket state, its events and its notices commit together, so each happens exactly once."""
     now = now or timezone.now()
     total = 0
     while True:
@@ -112,79 +116,87 @@ def sweep(now: datetime | None = None, *, batch: int = SWEEP_BATCH) -> int:
             return total
 
 
-def due_for_sweep(now: datetime, batch: int):
-    """The claim query: only rows whose sla_check_at has come (partial index ticket_sla_check_idx)."""
-    return (
-        Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(sla_check_at__lte=now)
-        .select_related("department", "customer", "assignee")
-        .order_by("sla_check_at")[:batch]
-    )
-
-
 @transaction.atomic
 def sweep_batch(now: datetime, batch: int = SWEEP_BATCH) -> int:
-    tickets = list(due_for_sweep(now, batch))
-    levels: dict[int, tuple] = {}
-    staff: dict[int, list] = {}  # department -> managers, read once per batch
+    """One batch with a constant number of statements: claim, levels, UPDATE, INSERT events, INSERT notices."""
+    tickets = bulk.claim_due(now, batch)
+    if not tickets:
+        return 0
+    levels = levels_by_department({t.department_id for t in tickets})
+    states, happenings = [], []
     for ticket in tickets:
-        if ticket.department_id not in levels:
-            levels[ticket.department_id] = levels_for(ticket.department_id)
+        state = replace(ticket)
         try:
-            with transaction.atomic():
-                process_due(ticket, now, levels[ticket.department_id], staff)
+            happenings += process_due(state, now, levels[ticket.department_id])
         except Exception:
             logger.exception("SLA sweep failed for ticket %s; retrying later", ticket.pk)
-            Ticket.objects.filter(pk=ticket.pk).update(sla_check_at=now + RETRY_AFTER)
+            state = replace(ticket, sla_check_at=now + RETRY_AFTER)
+        states.append(state)
+    bulk.write_states(states)
+    notices = bulk.record(happenings, now)
+    transaction.on_commit(partial(_after_commit, notices))
     return len(tickets)
 
 
-def process_due(ticket: Ticket, now: datetime, levels, staff: dict | None = None) -> None:
-    if not clock_runs(ticket):  # only a row written around the services (raw SQL) can get here
+def process_due(ticket: DueTicket, now: datetime, levels) -> list[Happening]:
+    """Decide, without queries, what is due for one claimed ticket, and move its SLA state on."""
+    if not ticket.runs:  # only a row written around the services (raw SQL) can get here
         ticket.sla_check_at = None
-        ticket.save(update_fields=["sla_check_at"])
-        return
-    due = earliest_due_at(ticket)
-    kind = _due_kind(ticket, due)
+        return []
+    happened = []
+    due, kind = ticket.due, ticket.target
     if ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
         if due is not None and due > now:  # once breached, the escalation says it instead
-            _warn(ticket, kind, due, now)
+            happened.append(_warn(ticket, kind, due, now))
         ticket.sla_warn_at = None
     level = next_level(levels, ticket.escalation_level)
     while due is not None and level is not None and due + level.after <= now:
-        _escalate(ticket, level, kind, due, now, {} if staff is None else staff)
+        happened.append(_escalate(ticket, level, kind, due, now))
         level = next_level(levels, ticket.escalation_level)
-    ticket.sla_check_at = next_check(ticket, levels)
-    # Not updated_at: a warning is not activity on the ticket.
-    ticket.save(update_fields=["sla_warn_at", "escalated_at", "escalation_level", "sla_check_at"])
+    ticket.sla_check_at = check_after(due, ticket.sla_warn_at, levels, ticket.escalation_level)
+    return happened
 
 
-def _due_kind(ticket: Ticket, due) -> str:
-    return next((k for k, f in DUE_FIELDS.items() if getattr(ticket, f) == due), "resolution")
+def _warn(ticket: DueTicket, kind: str, due: datetime, now: datetime) -> Happening:
+    return Happening(ticket_id=ticket.pk, kind=Notice.Kind.WARNING, target=kind, due=due)
 
 
-def _warn(ticket: Ticket, kind: str, due: datetime, now: datetime) -> None:
-    event = TicketEvent.objects.create(
-        ticket=ticket, kind=TicketEvent.Kind.SLA_WARNING, data={"target": kind, "due": due.isoformat()}
-    )
-    recipients = [ticket.assignee] if ticket.assignee and ticket.assignee.is_active else None
-    notifications.sla_warning(ticket, event, recipients or department_agents(ticket.department_id), kind, due, now)
-
-
-def _escalate(ticket: Ticket, level, kind: str, due: datetime, now: datetime, staff: dict) -> None:
+def _escalate(ticket: DueTicket, level, kind: str, due: datetime, now: datetime) -> Happening:
     ticket.escalation_level = level.level
     ticket.escalated_at = ticket.escalated_at or now
-    event = TicketEvent.objects.create(
-        ticket=ticket,
-        kind=TicketEvent.Kind.ESCALATED,
-        data={"level": level.level, "target": kind, "due": due.isoformat()},
+    recipients = {
+        "managers": level.notify_managers,
+        "users": list(level.user_ids),
+        "emails": list(level.emails),
+    }
+    return Happening(
+        ticket_id=ticket.pk,
+        kind=Notice.Kind.ESCALATION,
+        target=kind,
+        due=due,
+        level=level.level,
+        recipients=recipients,
     )
-    if level.notify_managers and ticket.department_id not in staff:
-        staff[ticket.department_id] = managers(ticket.department_id)
-    users = list(staff[ticket.department_id]) if level.notify_managers else []
-    if level.user_ids:
-        users += list(User.objects.filter(pk__in=level.user_ids, is_active=True))
-    notifications.sla_escalated(ticket, event, users, list(level.emails), kind, due, now)
+
+
+def _after_commit(notices: list[bulk.Recorded]) -> None:
+    """Mail in chunks (a task renders ~NOTIFY_CHUNK notices), then the escalation hook per escalation."""
+    from .tasks import notify
+
+    ids = [n.pk for n in notices]
+    try:
+        for start in range(0, len(ids), NOTIFY_CHUNK):
+            notify.delay(ids[start : start + NOTIFY_CHUNK])
+    except Exception:  # broker down: the state is committed, notify_pending mails the notices later
+        logger.exception("could not queue the SLA notify task; the beat safety net will send the notices")
+    for notice in notices:
+        if notice.kind == Notice.Kind.ESCALATION:
+            try:
+                hooks.ticket_escalated(
+                    ticket_id=notice.ticket_id, level=notice.level, event_id=notice.event_id
+                )
+            except Exception:  # one failing hook must not cost the others theirs
+                logger.exception("ticket_escalated hook failed for ticket %s", notice.ticket_id)
 
 
 # --- Configuration (manager pages, admin) ------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from benchmarks import sla as bench
 from sla import services as sla
+from sla.models import SlaPolicy
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +26,8 @@ def test_generated_dataset_has_sla_state_and_nothing_due_yet():
     assert not Ticket.objects.filter(status__in=["resolved", "closed"], sla_check_at__isnull=False).exists()
     assert not Ticket.objects.filter(sla_check_at__lte=timezone.now()).exists()
     assert sla.sweep() == 0
+    # Every generated department has the policy its tickets' due times follow: a recompute keeps them.
+    assert SlaPolicy.objects.filter(department__slug__startswith="bench-", priority=None).count() == 20
 
 
 def test_sla_benchmark_tops_up_once_and_rolls_back_its_measurement(world, monkeypatch):

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from departments.models import Department, DepartmentAddress, Membership
+from sla.models import SlaPolicy
 
 BIG_TABLES = ["tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_attachment", "accounts_user"]
 
@@ -68,6 +69,14 @@ class Command(BaseCommand):
                     defaults=dict(name=f"Department {i}", from_email=f"dept{i}@bench.example", is_triage=False),
                 )
                 DepartmentAddress.objects.get_or_create(email=f"dept{i}@bench.example", defaults={"department": d})
+                # The policy the generated due times follow (see _ticket_sql): response within 8 hours with
+                # the warning 48 minutes before, resolution 2 days after that; calendar time.
+                SlaPolicy.objects.get_or_create(
+                    department=d,
+                    priority=None,
+                    defaults=dict(first_response_minutes=480, next_response_minutes=480, resolution_minutes=3360,
+                                  business_hours=False, warning_percent=90),
+                )
                 depts.append(d.pk)
             agents = []
             password = make_password("bench")  # hashed once: 200 PBKDF2 runs would take a minute
