@@ -85,7 +85,7 @@ BEGIN
 END $$;
 """
 
-TRIGGERS = f"""
+TRIGGERS = """
 CREATE TRIGGER helpdesk_ticket_search BEFORE INSERT ON tickets_ticket
     FOR EACH ROW EXECUTE FUNCTION helpdesk_ticket_search_trigger();
 CREATE TRIGGER helpdesk_ticket_search_subject BEFORE UPDATE OF subject ON tickets_ticket

@@ -6,7 +6,6 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRe
 from django.utils import timezone
 
 from accounts.models import TicketReadMark
-
 from search.selectors import public_text_condition
 
 from .models import Message, Ticket
