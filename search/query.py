@@ -142,3 +142,13 @@ def all_vector() -> Concat:
 
 def text_value(s: str) -> Value:
     return Value(s, output_field=TextField())
+
+
+class Casefold(Func):
+    """Case-insensitive comparison in any script: lower() on PostgreSQL, Python's casefold on SQLite."""
+
+    function = "lower"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="helpdesk_casefold", **extra)

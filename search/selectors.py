@@ -7,8 +7,9 @@ tickets, a customer his own; everything else here only narrows that set.
 from datetime import datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Contains
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from tickets.models import Attachment, Message, Participant, Ticket
 from .filters import Filters, parse_filters
 from .models import SavedSearch
 from .query import (
+    Casefold,
     Matches,
     Rank,
     Term,
@@ -139,9 +141,12 @@ def _substring_condition(terms: list[Term], *, agent: bool, subject_only: bool) 
     kinds = Message.Kind.values if agent else list(Message.PUBLIC_KINDS)
     condition = Q()
     for term in terms:
-        q = Q(subject__icontains=term.text)
+        needle = term.text.casefold()
+        q = Q(Contains(Casefold(F("subject")), needle))
         if not subject_only:
-            body = Message.objects.filter(ticket=OuterRef("pk"), kind__in=kinds, body_text__icontains=term.text)
+            body = Message.objects.filter(
+                Contains(Casefold(F("body_text")), needle), ticket=OuterRef("pk"), kind__in=kinds
+            )
             q |= Q(Exists(body))
         condition &= ~q if term.negated else q
     return condition

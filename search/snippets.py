@@ -16,6 +16,7 @@ from tickets.models import Message
 
 from . import sql
 from .query import Term, positive, tsquery_sql
+from .selectors import full_text
 
 START, STOP = "\ue000", "\ue001"
 _MARKERS = re.compile(f"({START}|{STOP})")
@@ -67,7 +68,7 @@ def snippets(tickets: list, terms: list[Term], *, include_notes: bool) -> dict[i
     """ticket pk -> Snippet for the given tickets, in one query."""
     if not tickets or not positive(terms):
         return {}
-    if connection.vendor == "postgresql":
+    if full_text():
         return _postgres(tickets, terms, include_notes)
     return _substring(tickets, terms, include_notes)
 
