@@ -78,6 +78,7 @@ def _results(request, params: dict, *, workspace, from_workspace: bool):
         "from_workspace": from_workspace,
         "save_form": SaveWorkspaceForm(),
         "searched": bool(params),
+        "has_filters": bool(set(params) - {"q", "sort", "subject_only"}),
     }
     return render(request, "search/results.html", context)
 
