@@ -172,7 +172,7 @@ class CappedResults:
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self.qs.order_by()[: self.cap + 1].count()
+            self._count = self.qs.order_by().values("pk")[: self.cap + 1].count()  # no rank for counting
         return min(self._count, self.cap)
 
     @property

@@ -93,3 +93,16 @@ def test_merge_moves_the_words(world, tickets):
 def test_subject_only(world, tickets):
     assert found(world.tech_agent, "сайт", subject_only="1") == {"Не работает сайт"}
     assert found(world.tech_agent, "сервер", subject_only="1") == set()
+
+
+def test_split_and_unmerge_keep_the_vectors_right(world, tickets):
+    source = tickets["mixed"]
+    message = Message.objects.get(ticket=source, kind="customer")
+    new = services.ticket_split(ticket=source, message=message, actor=world.tech_agent, department=world.technical,
+                                subject="Split part")
+    assert found(world.tech_agent, "nginx") == {"Mixed", "Split part"}  # the message is copied
+    target = tickets["ru"]
+    event = services.ticket_merge(source=new, target=target, actor=world.tech_agent)
+    assert "Не работает сайт" in found(world.tech_agent, "nginx")
+    services.ticket_unmerge(event=event, actor=world.tech_agent)
+    assert found(world.tech_agent, "nginx") == {"Mixed", "Split part"}
