@@ -4,6 +4,7 @@ tickets in the cabinet (tickets.views.customer.ticket_list), where /search/ send
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -45,7 +46,7 @@ def _workspace_param(request):
     """The workspace the agent came from (?workspace=pk), if he may see it."""
     try:
         return workspace_for(request.user, int(request.GET["workspace"]))
-    except Exception:  # noqa: BLE001 - missing, malformed or invisible: just no workspace
+    except (KeyError, ValueError, Http404):  # missing, malformed or invisible: just no workspace
         return None
 
 

@@ -24,8 +24,9 @@ def test_agent_searches_from_the_top_bar_and_saves_a_workspace(live_server, worl
     page.click("button[type=submit].btn")
     page.wait_for_url(f"{live_server.url}/agent/")
 
-    page.fill("#topbar-q", "сервер")
-    page.press("#topbar-q", "Enter")
+    page.keyboard.press("/")  # the shortcut focuses the top bar's search box
+    page.keyboard.type("сервер")
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/search/\?q=.*"))
     results = page.locator("table.search-results")
     assert ticket.reference in results.inner_text()
