@@ -145,7 +145,11 @@ def main() -> None:
     static_root = tempfile.mkdtemp(prefix="bench-static-")
     server = bench.start_gunicorn(port, static_root)
     try:
-        for name, paths in scenarios(ctx).items():
+        from django.urls import reverse
+
+        # The department queue as a reference: the same machine load, the same sidebar.
+        reference = {"queue (reference)": [reverse("agent_department_queue", args=[ctx["department"]])]}
+        for name, paths in {**reference, **scenarios(ctx)}.items():
             http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=1, requests=5)
             r = http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=1, requests=bench.REQUESTS_C1)
             print(name, r.summary())

@@ -4,8 +4,10 @@ Access is decided once, by departments.permissions.visible_tickets(): an agent s
 tickets, a customer his own; everything else here only narrows that set.
 """
 
+import hashlib
 from datetime import datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -240,19 +242,33 @@ class CappedCount(Subquery):
     output_field = IntegerField()
 
 
-def workspaces_with_counts(user) -> list[SavedSearch]:
+def workspaces_with_counts(user, *, max_age: int = 0) -> list[SavedSearch]:
     """The sidebar: department defaults, then own, then shared workspaces, each with `.count` (capped at
-    RESULT_CAP + 1) — two queries however many workspaces there are."""
+    RESULT_CAP + 1) — two queries however many workspaces there are.
+
+    With max_age, counts computed less than max_age seconds ago for the same workspaces (ids, filters,
+    last change) are reused from the cache: the sidebar shows on every queue page, and building and
+    compiling one search per workspace costs more than the queue itself."""
     workspaces = list(visible_workspaces(user).select_related("department").order_by("-is_default", "name", "pk"))
     if not workspaces:
         return []
-    annotations = {f"c{w.pk}": Coalesce(_count_subquery(user, w.filters), 0) for w in workspaces}
-    counts = User.objects.filter(pk=user.pk).values(**annotations).first() or {}
+    key = _counts_key(user, workspaces)
+    counts = cache.get(key) if max_age else None
+    if counts is None:
+        annotations = {f"c{w.pk}": Coalesce(_count_subquery(user, w.filters), 0) for w in workspaces}
+        counts = User.objects.filter(pk=user.pk).values(**annotations).first() or {}
+        if max_age:
+            cache.set(key, counts, max_age)
     for w in workspaces:
         w.count = counts.get(f"c{w.pk}", 0)
         w.count_capped = w.count > RESULT_CAP
         w.shared_by_other = w.owner_id != user.pk
     return workspaces
+
+
+def _counts_key(user, workspaces) -> str:
+    state = repr([(w.pk, w.updated_at.isoformat(), w.filters) for w in workspaces])
+    return f"search:counts:{user.pk}:{hashlib.sha256(state.encode()).hexdigest()[:32]}"
 
 
 def agents_for_filters(user) -> list[User]:

@@ -190,3 +190,20 @@ def test_queue_page_shows_workspaces_at_constant_cost(world, client_for, tickets
     for i in range(10):
         services.workspace_create(owner=world.tech_agent, name=f"W{i}", filters={"status": "new"})
     assert _queries(client, reverse("agent_queue")) == few
+
+
+def test_sidebar_counts_are_reused_briefly_and_recomputed_when_a_workspace_changes(
+    world, client_for, tickets, settings, django_assert_num_queries
+):
+    settings.SEARCH_COUNTS_MAX_AGE = 60
+    ws = services.workspace_create(owner=world.tech_agent, name="Servers", filters={"q": "сервер"})
+    assert workspaces_with_counts(world.tech_agent, max_age=60)[0].count == 2
+    make_ticket(world.other_customer, world.technical, subject="Ещё сервер", acknowledge=False)
+    with django_assert_num_queries(1):  # the list only; counts from the cache
+        assert workspaces_with_counts(world.tech_agent, max_age=60)[0].count == 2
+    assert workspaces_with_counts(world.tech_agent)[0].count == 3  # max_age=0: always fresh
+    services.workspace_replace_filters(workspace=ws, filters={"q": "сервер", "assignee": "me"})
+    assert workspaces_with_counts(world.tech_agent, max_age=60)[0].count == 1
+    settings.SEARCH_COUNTS_MAX_AGE = 0
+    html = client_for(world.tech_agent).get(reverse("agent_queue")).content.decode()
+    assert re.search(r'Servers\s*<span class="count">1</span>', html)
