@@ -9,7 +9,7 @@ language; terms are AND-ed.
 import re
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Expression, Field, FloatField, Func, TextField, Value
+from django.db.models import BooleanField, Expression, Field, FloatField, Func, TextField
 
 from . import sql
 
@@ -139,9 +139,6 @@ def notes_vector() -> TicketVector:
 def all_vector() -> Concat:
     return Concat(public_vector(), Coalesced(notes_vector()))
 
-
-def text_value(s: str) -> Value:
-    return Value(s, output_field=TextField())
 
 
 class Casefold(Func):

@@ -279,6 +279,3 @@ def agents_for_filters(user) -> list[User]:
         .order_by("display_name", "email")
     )
 
-
-def positive_terms(filters: Filters) -> list[Term]:
-    return positive(filters.terms)
