@@ -106,8 +106,11 @@ def prepare() -> dict:
                 services.ticket_reply(ticket=ticket, author=agent, body_text=f"answer {i} " * 20)
     client = Client()
     client.force_login(agent)
+    from benchmarks import search as search_bench
+
     return {"cookie": f"sessionid={client.cookies['sessionid'].value}", "agent": agent.email,
-            "department": membership.department.slug, "ticket": ticket.number}
+            "department": membership.department.slug, "ticket": ticket.number,
+            **search_bench.prepare(agent, membership.department.slug)}
 
 
 def endpoints(ctx: dict) -> dict[str, list[str]]:
@@ -123,11 +126,11 @@ def endpoints(ctx: dict) -> dict[str, list[str]]:
         "queue": [url("agent_department_queue", ctx["department"])],
         "ticket_50_messages": [url("agent_ticket", ctx["ticket"])],
         "poll": [url("agent_poll")],
-        "search_rare": [url("search", query="?q=quasar")],
-        "search_common": [url("search", query="?q=kubernetes")],
-        "search_filtered": [url("search", query=f"?q=server&department={ctx['department']}&created_after=2026-01-01")],
         "statistics": [url("reports_index", query=f"?department={ctx['department']}")],
     }
+    from benchmarks import search as search_bench  # search_rare/common/filtered and workspace
+
+    candidates.update(search_bench.scenarios(ctx))
     return {k: v for k, v in candidates.items() if all(v)}
 
 

@@ -6,6 +6,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRe
 from django.utils import timezone
 
 from accounts.models import TicketReadMark
+from search.selectors import public_text_condition
 
 from .models import Message, Ticket
 
@@ -40,6 +41,9 @@ def _text_filter(text: str) -> Q:
         ticket=OuterRef("pk"), kind__in=Message.PUBLIC_KINDS, body_text__icontains=text
     )
     q = Q(subject__icontains=text) | Q(Exists(in_messages))
+    words = public_text_condition(text)  # any form of the words, where full-text search is available
+    if words is not None:
+        q |= words
     number = text.lstrip("#")
     if number.isdigit():
         q |= Q(number=int(number))

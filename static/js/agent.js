@@ -177,6 +177,7 @@
       n: () => focusField("id_note_body"),
       a: () => { const f = document.getElementById("take-form"); if (f) f.requestSubmit(); },
       "?": () => { if (help) help.showModal(); },
+      "/": () => focusField("topbar-q"),
     };
     const action = actions[e.key];
     if (action) { e.preventDefault(); action(); }
