@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboundEmail
+from .sql import insert_unless_exists
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
@@ -65,31 +66,31 @@ def queue_email(
     if not to:
         return None
     sender = from_email or settings.DEFAULT_FROM_EMAIL
-    email, created = OutboundEmail.objects.get_or_create(
+    email = OutboundEmail(
         dedupe_key=dedupe_key[:255],
-        defaults=dict(
-            kind=kind,
-            ticket=ticket,
-            message=message,
-            from_email=formataddr((from_name, sender)) if from_name else sender,
-            to=to,
-            cc=cc or [],
-            reply_to=reply_to,
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            message_id_header=message_id or make_message_id(kind),
-            in_reply_to=in_reply_to,
-            references=references,
-            headers=headers or {},
-            include_attachments=include_attachments,
-            next_attempt_at=timezone.now(),
-        ),
+        kind=kind,
+        ticket=ticket,
+        message=message,
+        from_email=formataddr((from_name, sender)) if from_name else sender,
+        to=to,
+        cc=cc or [],
+        reply_to=reply_to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        message_id_header=message_id or make_message_id(kind),
+        in_reply_to=in_reply_to,
+        references=references,
+        headers=headers or {},
+        include_attachments=include_attachments,
+        next_attempt_at=timezone.now(),
     )
-    if created:
-        from .tasks import send_outbound_email
+    # One statement instead of get_or_create's four (SELECT, SAVEPOINT, INSERT, RELEASE).
+    if not insert_unless_exists(email, "dedupe_key"):
+        return OutboundEmail.objects.get(dedupe_key=email.dedupe_key)
+    from .tasks import send_outbound_email
 
-        transaction.on_commit(lambda: send_outbound_email.delay(email.pk))
+    transaction.on_commit(lambda: send_outbound_email.delay(email.pk))
     return email
 
 
