@@ -105,15 +105,35 @@ def process_batch(*, first_id: int | None = None, limit: int | None = None) -> l
     them in one transaction: BEGIN/COMMIT, the claim, the result UPDATE and the configuration reads
     (addresses, departments, SLA policies) are paid once per batch instead of once per message.
 
-    Each message runs in its own savepoint, so a failing one is quarantined and the others go on. A
-    worker killed mid-batch rolls the whole batch back: every message is still `received` and is
-    processed again by the next task or the sweep (storing and processing are idempotent)."""
+    Optimistically without a savepoint per message (two round trips each): if any message fails, the
+    whole batch is rolled back and processed again with one savepoint per message, so that only the
+    failing one is quarantined. A worker killed mid-batch rolls it all back: every message is still
+    `received` and is processed by the next task or the sweep (storing and processing are idempotent)."""
     limit = limit or settings.HELPDESK_INBOUND_BATCH
+    try:
+        return _run_batch(first_id, limit, careful=False)
+    except _RetryCarefully as retry:
+        logger.info("Inbound batch rolled back (%s); processing it again message by message", retry.__cause__)
+        return _run_batch(first_id, limit, careful=True)
+
+
+class _RetryCarefully(Exception):
+    pass
+
+
+def _run_batch(first_id: int | None, limit: int, *, careful: bool) -> list[InboundEmail]:
     with transaction.atomic(durable=True), memo.batch_scope():
         _relax_commit()
         rows = _claim(first_id, limit)
         for row in rows:
-            _process_claimed(row)
+            row.attempts += 1
+            if careful:
+                _process_in_savepoint(row)
+            else:
+                try:
+                    _set_outcome(row, handle(row, parse(bytes(row.raw))))
+                except Exception as exc:
+                    raise _RetryCarefully from exc
         _save_results(rows)
     return rows
 
@@ -128,8 +148,7 @@ def _claim(first_id: int | None, limit: int) -> list[InboundEmail]:
     return rows + list(more.order_by("received_at")[: limit - len(rows)])
 
 
-def _process_claimed(row: InboundEmail) -> None:
-    row.attempts += 1
+def _process_in_savepoint(row: InboundEmail) -> None:
     try:
         with transaction.atomic():  # a savepoint: a failure rolls back the ticket, not the row
             outcome = handle(row, parse(bytes(row.raw)))
