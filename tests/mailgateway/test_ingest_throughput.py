@@ -62,24 +62,32 @@ def test_queries_for_a_reply_by_subject_tag(world, django_assert_num_queries):
     assert (row.action, row.ticket_id) == ("appended", ticket.pk)
 
 
-def test_a_batch_costs_fewer_statements_per_mail_than_single_transactions(world, django_assert_max_num_queries):
+def test_a_batch_costs_fewer_statements_per_mail_than_single_transactions(
+    world, django_assert_max_num_queries
+):
     _warm(world)
     rows = [_store(mail(sender=f"c{i}@example.org", subject=f"Batch {i}")) for i in range(10)]
     # The per-transaction part once (plus one claim query for the other waiting mails), not ten times:
     # 89 statements instead of 10 * 16.
-    with django_assert_max_num_queries(10 * (NEW_TICKET_NEW_CUSTOMER - 1 - PER_TRANSACTION) + PER_TRANSACTION + 1):
+    with django_assert_max_num_queries(
+        10 * (NEW_TICKET_NEW_CUSTOMER - 1 - PER_TRANSACTION) + PER_TRANSACTION + 1
+    ):
         done = services.process_batch(first_id=rows[0].pk, limit=10)
     assert {r.action for r in done} == {"created"} and Ticket.objects.count() == 11
 
 
 def test_mixed_batch_gives_the_same_results_as_one_by_one(world):
     old = make_ticket(world.customer, world.technical, subject="Old printer")
-    sent = ticket_services.ticket_reply(ticket=old, author=world.tech_agent, body_text="Try turning it off and on")
+    sent = ticket_services.ticket_reply(
+        ticket=old, author=world.tech_agent, body_text="Try turning it off and on"
+    )
     ours = OutboundEmail.objects.get(message=sent)
     first = mail(sender="new.one@example.org", subject="New request", message_id="<new-1@example.org>")
     raws = {
         "new": first,
-        "reply_to_new": mail(sender="new.one@example.org", subject="Re: New request", in_reply_to="<new-1@example.org>"),
+        "reply_to_new": mail(
+            sender="new.one@example.org", subject="Re: New request", in_reply_to="<new-1@example.org>"
+        ),
         "reply_by_tag": mail(subject=f"Re: [#{old.number}] Old printer", body="Still broken"),
         "stranger": mail(sender="stranger@example.org", subject=f"Re: [#{old.number}] Old printer"),
         "bounce": bounce_for(ours.message_id_header, ours.subject),
@@ -104,7 +112,9 @@ def test_mixed_batch_gives_the_same_results_as_one_by_one(world):
     assert result["autoreply"].action == "ignored_autoreply"
     assert result["no_sender"].status == "quarantined" and "sender" in result["no_sender"].error
     assert all(r.attempts == 1 and r.processed_at for r in result.values())
-    assert result["new"].department == world.technical and result["reply_by_tag"].department == world.technical
+    assert (
+        result["new"].department == world.technical and result["reply_by_tag"].department == world.technical
+    )
     assert Ticket.objects.count() == 2  # the duplicate and the replies made no ticket
     assert list(new_ticket.messages.values_list("kind", flat=True)) == ["customer", "customer"]
     assert old.messages.filter(body_text__startswith="Still broken").exists()
