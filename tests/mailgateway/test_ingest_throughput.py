@@ -6,6 +6,7 @@ exactly the results of processing the mails one by one, failures included.
 """
 
 import pytest
+from django.db import connection
 
 from mailgateway import services, tasks
 from mailgateway.models import InboundEmail, OutboundEmail
@@ -28,6 +29,13 @@ NEW_TICKET_KNOWN_CUSTOMER = 16
 REPLY = 12
 
 
+@pytest.fixture
+def postgres():
+    """Statement counts are PostgreSQL's (SQLite numbers tickets with a counter row, and so on)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("statement counts are pinned for PostgreSQL")
+
+
 def _store(raw: bytes) -> InboundEmail:
     row, created = services.store_raw(raw, source="pipe")
     assert created
@@ -39,7 +47,7 @@ def _warm(world) -> None:
     services.process_inbound(_store(mail(sender="warm@example.org", subject="warm up")).pk)
 
 
-def test_queries_for_a_new_ticket_from_a_new_customer(world, django_assert_num_queries):
+def test_queries_for_a_new_ticket_from_a_new_customer(world, postgres, django_assert_num_queries):
     _warm(world)
     with django_assert_num_queries(NEW_TICKET_NEW_CUSTOMER):
         row = services.process_inbound(_store(mail(sender="first.time@example.org", subject="VPN down")).pk)
@@ -47,14 +55,14 @@ def test_queries_for_a_new_ticket_from_a_new_customer(world, django_assert_num_q
     assert OutboundEmail.objects.filter(ticket=row.ticket, kind="ticket_created").count() == 1
 
 
-def test_queries_for_a_new_ticket_from_a_known_customer(world, django_assert_num_queries):
+def test_queries_for_a_new_ticket_from_a_known_customer(world, postgres, django_assert_num_queries):
     _warm(world)
     with django_assert_num_queries(NEW_TICKET_KNOWN_CUSTOMER):
         row = services.process_inbound(_store(mail(subject="Printer again")).pk)
     assert row.action == "created" and row.ticket.customer == world.customer
 
 
-def test_queries_for_a_reply_by_subject_tag(world, django_assert_num_queries):
+def test_queries_for_a_reply_by_subject_tag(world, postgres, django_assert_num_queries):
     ticket = make_ticket(world.customer, world.technical, subject="Printer")
     _warm(world)
     with django_assert_num_queries(REPLY):
@@ -63,7 +71,7 @@ def test_queries_for_a_reply_by_subject_tag(world, django_assert_num_queries):
 
 
 def test_a_batch_costs_fewer_statements_per_mail_than_single_transactions(
-    world, django_assert_max_num_queries
+    world, postgres, django_assert_max_num_queries
 ):
     _warm(world)
     rows = [_store(mail(sender=f"c{i}@example.org", subject=f"Batch {i}")) for i in range(10)]
