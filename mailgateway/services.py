@@ -18,9 +18,6 @@ from email.policy import compat32
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
-from django.db.models.functions import Lower
-from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -335,7 +332,7 @@ def _new_ticket(
     row: InboundEmail, parsed: ParsedEmail, ours: set[str], previous: Ticket | None = None
 ) -> Outcome:
     files, kept, dropped = check_attachments(parsed)
-    customer, recent = _customer(parsed, count_recent=True)
+    customer, recent = _customer(parsed)
     department = routing.route_department(parsed, row.mailbox)
     ticket = ticket_services.ticket_create(
         customer=customer,
@@ -415,28 +412,37 @@ def customer_for(parsed: ParsedEmail) -> User:
     return _customer(parsed)[0]
 
 
-def _customer(parsed: ParsedEmail, *, count_recent: bool = False) -> tuple[User, int]:
+def _customer(parsed: ParsedEmail) -> tuple[User, int]:
     """(account, email tickets it opened in the last hour): one query for a known sender, one INSERT
-    for a new one (who has opened none). LOWER(email) is what the unique index covers; email__iexact
-    (UPPER) would scan the whole user table."""
+    for a new one (who has opened none)."""
     email = parsed.from_email.strip().lower()
-    found = User.objects.filter(Exact(Lower("email"), email))
-    if count_recent:
-        since = timezone.now() - timedelta(hours=1)
-        recent = Q(tickets__channel=Channel.EMAIL, tickets__created_at__gte=since)
-        found = found.annotate(recent_tickets=Count("tickets", filter=recent))
-    user = found.first()
-    if user is None:
-        user = User(
-            email=email,
-            display_name=parsed.from_name[:150],
-            language=guess_language(f"{parsed.subject}\n{parsed.text}"),
-        )
-        user.set_unusable_password()
-        if insert_unless_exists(user):
-            return user, 0
-        user = found.get()  # another worker created it a moment ago
-    return user, getattr(user, "recent_tickets", 0)
+    found = _find_customer(email)
+    if found is not None:
+        return found
+    language = guess_language(f"{parsed.subject}\n{parsed.text}")
+    user = User(email=email, display_name=parsed.from_name[:150], language=language)
+    user.set_unusable_password()
+    if insert_unless_exists(user):
+        return user, 0
+    return _find_customer(email) or (User.objects.get(email=email), 0)  # created by another worker meanwhile
+
+
+_CUSTOMER_SQL = """
+    SELECT u.*, (
+        SELECT COUNT(*) FROM tickets_ticket t
+        WHERE t.customer_id = u.id AND t.channel = %s AND t.created_at >= %s
+    ) AS recent_tickets
+    FROM accounts_user u WHERE LOWER(u.email) = %s
+"""
+
+
+def _find_customer(email: str) -> tuple[User, int] | None:
+    """Raw SQL on the hot path: the ORM spent 1 ms of CPU composing this annotated query, four times
+    what running it costs. LOWER(email) is what the unique index user_email_ci_unique covers
+    (email__iexact compiles to UPPER() and would scan the whole user table)."""
+    since = timezone.now() - timedelta(hours=1)
+    user = next(iter(User.objects.raw(_CUSTOMER_SQL, [Channel.EMAIL, since, email])), None)
+    return (user, user.recent_tickets) if user is not None else None
 
 
 # --- held mail -------------------------------------------------------------------------------------
