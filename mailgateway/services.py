@@ -17,7 +17,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,16 +145,30 @@ def _claim(first_id: int | None, limit: int) -> list[InboundEmail]:
     return rows + list(more.order_by("received_at")[: limit - len(rows)])
 
 
+# Deadlock, serialization failure, lock not available: another transaction was in the way, the mail is fine.
+TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+MAX_TRANSIENT_ATTEMPTS = 5
+
+
 def _process_in_savepoint(row: InboundEmail) -> None:
     try:
         with transaction.atomic():  # a savepoint: a failure rolls back the ticket, not the row
             outcome = handle(row, parse(bytes(row.raw)))
     except Exception as exc:
-        logger.exception("Inbound email %s quarantined", row.pk)
         memo.forget()  # nothing read inside the rolled-back savepoint may be reused
+        if _is_transient(exc) and row.attempts < MAX_TRANSIENT_ATTEMPTS:
+            # Two batches replying to the same tickets in opposite order can deadlock: not the mail's
+            # fault, so it stays `received` for the next task (or the sweep) instead of quarantine.
+            logger.warning("Inbound email %s left for a retry: %s", row.pk, exc)
+            return
+        logger.exception("Inbound email %s quarantined", row.pk)
         _set_quarantined(row, exc)
     else:
         _set_outcome(row, outcome)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def _save_results(rows: list[InboundEmail]) -> None:

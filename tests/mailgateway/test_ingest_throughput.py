@@ -173,3 +173,23 @@ def test_task_processes_its_own_mail_and_the_others_waiting(world, settings):
 def test_known_customer_is_found_case_insensitively(world):
     row = services.process_inbound(_store(mail(sender="Ivan@Customer.Example", subject="Caps")).pk)
     assert row.ticket.customer == world.customer
+
+
+def test_a_deadlocked_mail_stays_waiting_for_a_retry_instead_of_quarantine(world, monkeypatch):
+    import psycopg
+    from django.db import OperationalError
+
+    real_create = ticket_services.ticket_create
+
+    def deadlock(**kwargs):
+        if kwargs["subject"] == "unlucky":
+            raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected()
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(ticket_services, "ticket_create", deadlock)
+    rows = [_store(mail(sender="a@example.org", subject="unlucky")), _store(mail(sender="b@example.org"))]
+    services.process_batch(first_id=rows[0].pk, limit=10)
+    unlucky, other = (InboundEmail.objects.get(pk=r.pk) for r in rows)
+    assert (unlucky.status, unlucky.attempts, other.status) == ("received", 1, "processed")
+    monkeypatch.setattr(ticket_services, "ticket_create", real_create)
+    assert services.process_batch(limit=10)[0].action == "created"  # the next task takes it
