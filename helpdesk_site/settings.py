@@ -210,6 +210,8 @@ HELPDESK_TRUST_X_FORWARDED_FOR = env.bool("HELPDESK_TRUST_X_FORWARDED_FOR", defa
 HELPDESK_ACK_PER_HOUR = env.int("HELPDESK_ACK_PER_HOUR", default=5)  # acknowledgements per sender and hour
 HELPDESK_MAILBOX_ALERT_AFTER = env.int("HELPDESK_MAILBOX_ALERT_AFTER", default=3)  # failed polls before alerting
 HELPDESK_INBOUND_SWEEP_AFTER = env.int("HELPDESK_INBOUND_SWEEP_AFTER", default=120)  # s before the sweep takes a row
+# Stored mails one worker task claims and processes in one transaction (1 = a transaction per mail).
+HELPDESK_INBOUND_BATCH = env.int("HELPDESK_INBOUND_BATCH", default=20)
 HELPDESK_IMAP_BATCH = env.int("HELPDESK_IMAP_BATCH", default=200)  # messages fetched per poll
 
 # --- Security ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboundEmail
+from .sql import insert_unless_exists
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
@@ -89,12 +90,11 @@ def queue_email(*, dedupe_key: str, to: list[str], **fields) -> OutboundEmail | 
     transaction commits. A row with the same dedupe_key already queued is returned as it is."""
     if not to:
         return None
-    row = outbound_email(dedupe_key=dedupe_key, to=to, **fields)
-    values = {f.attname: getattr(row, f.attname) for f in OutboundEmail._meta.concrete_fields if not f.primary_key}
-    del values["dedupe_key"]
-    email, created = OutboundEmail.objects.get_or_create(dedupe_key=row.dedupe_key, defaults=values)
-    if created:
-        _send_after_commit([email.pk])
+    email = outbound_email(dedupe_key=dedupe_key, to=to, **fields)
+    # One statement instead of get_or_create's four (SELECT, SAVEPOINT, INSERT, RELEASE).
+    if not insert_unless_exists(email, "dedupe_key"):
+        return OutboundEmail.objects.get(dedupe_key=email.dedupe_key)
+    _send_after_commit([email.pk])
     return email
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from departments.models import Department, DepartmentAddress, RoutingRule
+from tickets.memo import per_batch
 from tickets.models import Message, Ticket
 from tickets.tokens import parse_reply_address
 
@@ -31,6 +32,7 @@ def recipients(parsed: ParsedEmail) -> list[str]:
     return list(dict.fromkeys(a.strip().lower() for a in found if "@" in a))
 
 
+@per_batch
 def our_addresses() -> set[str]:
     """Every address the helpdesk itself sends from or receives at (one query)."""
     found = set(
@@ -74,17 +76,21 @@ def ticket_by_reply_address(addresses: Iterable[str]) -> Ticket | None:
     for address in addresses:
         number = parse_reply_address(address)
         if number is not None:
-            return Ticket.objects.filter(number=number).first()
+            return Ticket.objects.filter(number=number).select_related("customer").first()
     return None
 
 
 def ticket_by_message_ids(ids: Iterable[str]) -> Ticket | None:
     """A ticket whose stored or sent Message-ID is among ids (the most recent reference wins)."""
     for mid in reversed([i.strip("<>") for i in ids if i]):
-        message = Message.objects.filter(message_id=mid).select_related("ticket").first()
+        message = Message.objects.filter(message_id=mid).select_related("ticket__customer").first()
         if message is not None:
             return message.ticket
-        sent = OutboundEmail.objects.filter(message_id_header=f"<{mid}>", ticket__isnull=False).first()
+        sent = (
+            OutboundEmail.objects.filter(message_id_header=f"<{mid}>", ticket__isnull=False)
+            .select_related("ticket__customer")
+            .first()
+        )
         if sent is not None:
             return sent.ticket
     return None
@@ -92,7 +98,7 @@ def ticket_by_message_ids(ids: Iterable[str]) -> Ticket | None:
 
 def ticket_by_subject(subject: str) -> Ticket | None:
     match = SUBJECT_TAG.search(subject or "")
-    return Ticket.objects.filter(number=int(match.group(1))).first() if match else None
+    return Ticket.objects.filter(number=int(match.group(1))).select_related("customer").first() if match else None
 
 
 def find_ticket(parsed: ParsedEmail) -> Ticket | None:
@@ -127,20 +133,21 @@ def route_department(parsed: ParsedEmail, mailbox: Mailbox | None = None) -> Dep
 
 
 def _department_by_address(addresses: list[str]) -> Department | None:
-    bases = [base_address(a) for a in addresses]
-    found = {
-        a.email: a.department
-        for a in DepartmentAddress.objects.filter(email__in=bases, department__is_active=True).select_related(
-            "department"
-        )
-    }
-    return next((found[b] for b in bases if b in found), None)
+    found = _inbound_addresses()
+    return next((found[b] for b in (base_address(a) for a in addresses) if b in found), None)
+
+
+@per_batch
+def _inbound_addresses() -> dict[str, Department]:
+    """Every active department's inbound addresses (a few dozen rows, read once per batch)."""
+    rows = DepartmentAddress.objects.filter(department__is_active=True).select_related("department")
+    return {base_address(a.email): a.department for a in rows}
 
 
 def _department_by_rules(parsed: ParsedEmail) -> Department | None:
     domain = parsed.from_email.rpartition("@")[2].lower()
     subject = parsed.subject.lower()
-    for rule in RoutingRule.objects.filter(is_active=True, department__is_active=True).select_related("department"):
+    for rule in _routing_rules():
         value = rule.value.strip().lower()
         if not value:
             continue
@@ -151,6 +158,12 @@ def _department_by_rules(parsed: ParsedEmail) -> Department | None:
     return None
 
 
+@per_batch
+def _routing_rules() -> list[RoutingRule]:
+    return list(RoutingRule.objects.filter(is_active=True, department__is_active=True).select_related("department"))
+
+
+@per_batch
 def _triage() -> Department:
     department = Department.objects.filter(Q(is_triage=True), is_active=True).first()
     if department is None:

@@ -17,12 +17,13 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from departments.models import Department
+from tickets import memo
 from tickets import services as ticket_services
 from tickets.attachments import IncomingFile, check_file
 from tickets.choices import DONE_STATUSES, Channel
@@ -32,6 +33,7 @@ from tickets.models import Message, Ticket, TicketEvent
 from . import outbound, routing
 from .models import InboundEmail, Mailbox
 from .parsing import ParsedEmail, normalize_message_id, parse
+from .sql import insert_unless_exists, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -69,38 +71,10 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None = None) -> tup
     row = InboundEmail(
         dedupe_key=key, raw=raw, size=len(raw), message_id_header=message_id, source=source, mailbox=mailbox
     )
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        created = _insert_unless_exists(row)
-    else:
-        with transaction.atomic():
-            existing = InboundEmail.objects.filter(dedupe_key=key).first()
-            created = existing is None
-            if created:
-                row.save(force_insert=True)
-    return (row, True) if created else (InboundEmail.objects.get(dedupe_key=key), False)
-
-
-def _insert_unless_exists(row: InboundEmail) -> bool:
-    """One INSERT ... ON CONFLICT DO NOTHING, committed by itself: a single round trip per message
-    instead of get_or_create's six (the store step runs for every delivery, duplicates included)."""
-    fields = [f for f in InboundEmail._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING RETURNING {}".format(  # noqa: S608
-        quote(InboundEmail._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        quote("dedupe_key"),
-        quote("id"),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        found = cursor.fetchone()
-    if found is None:
-        return False
-    row.pk = found[0]
-    row._state.adding = False
-    return True
+    # One INSERT ... ON CONFLICT DO NOTHING: a single round trip per delivery, duplicates included.
+    if insert_unless_exists(row, "dedupe_key"):
+        return row, True
+    return InboundEmail.objects.get(dedupe_key=key), False
 
 
 # --- processing ------------------------------------------------------------------------------------
@@ -119,30 +93,102 @@ class Outcome:
 
 def process_inbound(inbound_id: int) -> InboundEmail | None:
     """Process one stored message. Returns None if another worker holds it or it is already done."""
-    with transaction.atomic(durable=True):
+    rows = process_batch(first_id=inbound_id, limit=1)
+    return rows[0] if rows else None
+
+
+def process_batch(*, first_id: int | None = None, limit: int | None = None) -> list[InboundEmail]:
+    """Claim up to `limit` stored messages (`first_id` first, then the oldest waiting ones) and process
+    them in one transaction: BEGIN/COMMIT, the claim, the result UPDATE and the configuration reads
+    (addresses, departments, SLA policies) are paid once per batch instead of once per message.
+
+    Optimistically without a savepoint per message (two round trips each): if any message fails, the
+    whole batch is rolled back and processed again with one savepoint per message, so that only the
+    failing one is quarantined. A worker killed mid-batch rolls it all back: every message is still
+    `received` and is processed by the next task or the sweep (storing and processing are idempotent)."""
+    limit = limit or settings.HELPDESK_INBOUND_BATCH
+    try:
+        return _run_batch(first_id, limit, careful=False)
+    except _RetryCarefully as retry:
+        logger.info("Inbound batch rolled back (%s); processing it again message by message", retry.__cause__)
+        return _run_batch(first_id, limit, careful=True)
+
+
+class _RetryCarefully(Exception):
+    pass
+
+
+def _run_batch(first_id: int | None, limit: int, *, careful: bool) -> list[InboundEmail]:
+    with transaction.atomic(durable=True), memo.batch_scope():
         _relax_commit()
-        row = InboundEmail.objects.select_for_update(skip_locked=True).filter(pk=inbound_id).first()
-        if row is None or row.status != InboundEmail.Status.RECEIVED:
-            return None
-        row.attempts += 1
-        try:
-            with transaction.atomic():  # a savepoint: a failure rolls back the ticket, not the row
-                outcome = handle(row, parse(bytes(row.raw)))
-        except Exception as exc:
-            logger.exception("Inbound email %s quarantined", row.pk)
-            _quarantine(row, exc)
-        else:
-            _finish(row, outcome)
-    return row
+        rows = _claim(first_id, limit)
+        for row in rows:
+            row.attempts += 1
+            if careful:
+                _process_in_savepoint(row)
+            else:
+                try:
+                    _set_outcome(row, handle(row, parse(bytes(row.raw))))
+                except Exception as exc:
+                    raise _RetryCarefully from exc
+        _save_results(rows)
+    return rows
+
+
+def _claim(first_id: int | None, limit: int) -> list[InboundEmail]:
+    waiting = InboundEmail.objects.select_for_update(skip_locked=True).filter(status=InboundEmail.Status.RECEIVED)
+    rows = list(waiting.filter(pk=first_id)) if first_id is not None else []
+    if first_id is not None and limit == 1:
+        return rows
+    more = waiting.exclude(pk=first_id) if first_id is not None else waiting
+    # The partial index inbound_pending_idx serves this: only waiting rows are in it.
+    return rows + list(more.order_by("received_at")[: limit - len(rows)])
+
+
+# Deadlock, serialization failure, lock not available: another transaction was in the way, the mail is fine.
+TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+MAX_TRANSIENT_ATTEMPTS = 5
+
+
+def _process_in_savepoint(row: InboundEmail) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: a failure rolls back the ticket, not the row
+            outcome = handle(row, parse(bytes(row.raw)))
+    except Exception as exc:
+        memo.forget()  # nothing read inside the rolled-back savepoint may be reused
+        if _is_transient(exc) and row.attempts < MAX_TRANSIENT_ATTEMPTS:
+            # Two batches replying to the same tickets in opposite order can deadlock: not the mail's
+            # fault, so it stays `received` for the next task (or the sweep) instead of quarantine.
+            logger.warning("Inbound email %s left for a retry: %s", row.pk, exc)
+            return
+        logger.exception("Inbound email %s quarantined", row.pk)
+        _set_quarantined(row, exc)
+    else:
+        _set_outcome(row, outcome)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+def _save_results(rows: list[InboundEmail]) -> None:
+    if len(rows) == 1 or connection.vendor != "postgresql":
+        for row in rows:
+            row.save(update_fields=RESULT_FIELDS)
+    else:
+        update_rows(rows, RESULT_FIELDS)
 
 
 def _relax_commit() -> None:
     """The raw message was committed durably by store_raw; if this transaction's commit is lost in a
     crash, the row is simply still `received` and the sweep processes it again. So this commit need
-    not wait for the WAL flush, which roughly halves the time per message under load."""
+    not wait for the WAL flush, which roughly halves the time per message under load.
+
+    Foreign keys are checked at each statement instead of at COMMIT: a message whose ticket was deleted
+    meanwhile must fail inside its own savepoint (and be quarantined), not fail the whole batch."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute("SET LOCAL synchronous_commit TO OFF; SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def retry_quarantined(inbound_id: int) -> InboundEmail | None:
@@ -180,26 +226,30 @@ RESULT_FIELDS = [
 ]
 
 
-def _finish(row: InboundEmail, outcome: Outcome) -> None:
+def _set_outcome(row: InboundEmail, outcome: Outcome) -> None:
     row.status = outcome.status
     row.action = outcome.action
     row.ticket = outcome.ticket
     row.message = outcome.message
-    row.department = outcome.department or (outcome.ticket.department if outcome.ticket else None)
+    # By id: the ticket came back from a locked re-read, its department is not loaded.
+    row.department_id = outcome.department.pk if outcome.department else getattr(outcome.ticket, "department_id", None)
     row.attachments = outcome.attachments
     row.dropped = outcome.dropped
     row.error = ""
     row.processed_at = timezone.now()
+
+
+def _finish(row: InboundEmail, outcome: Outcome) -> None:
+    _set_outcome(row, outcome)
     row.save(update_fields=RESULT_FIELDS)
 
 
-def _quarantine(row: InboundEmail, exc: Exception) -> None:
+def _set_quarantined(row: InboundEmail, exc: Exception) -> None:
     row.status = InboundEmail.Status.QUARANTINED
     row.action = InboundEmail.Action.QUARANTINED
     row.error = f"{type(exc).__name__}: {exc}"[:4000]
     row.ticket = row.message = row.department = None
     row.processed_at = timezone.now()
-    row.save(update_fields=RESULT_FIELDS)
 
 
 def handle(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
@@ -270,7 +320,11 @@ def _hold(row: InboundEmail, parsed: ParsedEmail, ticket: Ticket) -> Outcome:
 
 def _append(row: InboundEmail, parsed: ParsedEmail, ticket: Ticket, ours: set[str]) -> Outcome:
     files, kept, dropped = check_attachments(parsed)
-    author = customer_for(parsed)
+    # Usually the customer writes: routing loaded him with the ticket, no need to look him up again.
+    customer = ticket.customer
+    sender = parsed.from_email.strip().lower()
+    author = customer if customer.email.lower() == sender else customer_for(parsed)
+    cc = cc_addresses(parsed, ours)
     message = ticket_services.ticket_customer_message(
         ticket=ticket,
         author=author,
@@ -278,10 +332,9 @@ def _append(row: InboundEmail, parsed: ParsedEmail, ticket: Ticket, ours: set[st
         body_html=parsed.html,
         channel=Channel.EMAIL,
         files=files,
-        cc=cc_addresses(parsed, ours),
+        cc=cc,
         **threading_fields(parsed),
     )
-    cc = cc_addresses(parsed, ours)
     if cc:
         ticket_services.ticket_add_participants(ticket=ticket, emails=cc, actor=author)
     return Outcome(
@@ -293,7 +346,7 @@ def _new_ticket(
     row: InboundEmail, parsed: ParsedEmail, ours: set[str], previous: Ticket | None = None
 ) -> Outcome:
     files, kept, dropped = check_attachments(parsed)
-    customer = customer_for(parsed)
+    customer, recent = _customer(parsed)
     department = routing.route_department(parsed, row.mailbox)
     ticket = ticket_services.ticket_create(
         customer=customer,
@@ -304,16 +357,15 @@ def _new_ticket(
         channel=Channel.EMAIL,
         files=files,
         cc=cc_addresses(parsed, ours),
-        acknowledge=acknowledgement_allowed(customer),
+        acknowledge=recent < settings.HELPDESK_ACK_PER_HOUR,
         **threading_fields(parsed),
     )
     if previous is not None:
         ticket_services.ticket_link_follow_up(ticket=ticket, previous=previous)
-    message = ticket.messages.order_by("pk").first()
     return Outcome(
         action=InboundEmail.Action.CREATED,
         ticket=ticket,
-        message=message,
+        message=ticket.opening_message,
         department=department,
         attachments=kept,
         dropped=dropped,
@@ -371,27 +423,40 @@ def guess_language(text: str) -> str:
 
 def customer_for(parsed: ParsedEmail) -> User:
     """The sender's account, created on first contact (no password: they may set one later)."""
+    return _customer(parsed)[0]
+
+
+def _customer(parsed: ParsedEmail) -> tuple[User, int]:
+    """(account, email tickets it opened in the last hour): one query for a known sender, one INSERT
+    for a new one (who has opened none)."""
     email = parsed.from_email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        return user
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
-                email=email,
-                display_name=parsed.from_name[:150],
-                language=guess_language(f"{parsed.subject}\n{parsed.text}"),
-            )
-    except IntegrityError:  # another worker created it a moment ago
-        return User.objects.get(email__iexact=email)
+    found = _find_customer(email)
+    if found is not None:
+        return found
+    language = guess_language(f"{parsed.subject}\n{parsed.text}")
+    user = User(email=email, display_name=parsed.from_name[:150], language=language)
+    user.set_unusable_password()
+    if insert_unless_exists(user):
+        return user, 0
+    return _find_customer(email) or (User.objects.get(email=email), 0)  # created by another worker meanwhile
 
 
-def acknowledgement_allowed(customer: User) -> bool:
-    """At most HELPDESK_ACK_PER_HOUR acknowledgements per sender and hour: a runaway script or a
-    mail loop that slips past auto-reply detection must not turn us into a spam cannon."""
+_CUSTOMER_SQL = """
+    SELECT u.*, (
+        SELECT COUNT(*) FROM tickets_ticket t
+        WHERE t.customer_id = u.id AND t.channel = %s AND t.created_at >= %s
+    ) AS recent_tickets
+    FROM accounts_user u WHERE LOWER(u.email) = %s
+"""
+
+
+def _find_customer(email: str) -> tuple[User, int] | None:
+    """Raw SQL on the hot path: the ORM spent 1 ms of CPU composing this annotated query, four times
+    what running it costs. LOWER(email) is what the unique index user_email_ci_unique covers
+    (email__iexact compiles to UPPER() and would scan the whole user table)."""
     since = timezone.now() - timedelta(hours=1)
-    recent = Ticket.objects.filter(customer=customer, channel=Channel.EMAIL, created_at__gte=since).count()
-    return recent < getattr(settings, "HELPDESK_ACK_PER_HOUR", 5)
+    user = next(iter(User.objects.raw(_CUSTOMER_SQL, [Channel.EMAIL, since, email])), None)
+    return (user, user.recent_tickets) if user is not None else None
 
 
 # --- held mail -------------------------------------------------------------------------------------

@@ -21,9 +21,11 @@ def retry_due_outbound_emails() -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def process_inbound_email(inbound_id: int) -> str:
-    """Idempotent: a redelivered task finds the row processed (or locked) and does nothing."""
-    row = services.process_inbound(inbound_id)
-    return row.action if row is not None else "skipped"
+    """Processes its own message together with up to HELPDESK_INBOUND_BATCH - 1 others waiting, in one
+    transaction. Idempotent: a redelivered task (or the task of a message another batch took) finds
+    its row processed and only takes what is still waiting, if anything."""
+    rows = services.process_batch(first_id=inbound_id)
+    return f"{len(rows)} processed" if rows else "skipped"
 
 
 @shared_task(ignore_result=True)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import Department, Membership
 from departments.permissions import managed_departments
 from tickets.choices import Status
+from tickets.memo import per_batch
 from tickets.models import Ticket
 
 from .business_hours import Calendar
@@ -44,6 +45,7 @@ DUE_FIELDS = {
 }
 
 
+@per_batch
 def policy_for(department_id: int, priority: int) -> SlaPolicy | None:
     """The department's policy for this priority, else its any-priority policy."""
     return (
@@ -53,6 +55,7 @@ def policy_for(department_id: int, priority: int) -> SlaPolicy | None:
     )
 
 
+@per_batch
 def calendar_for(department_id: int, *, today: date | None = None) -> Calendar | None:
     """The department's business calendar, or None (calendar time) when it has no business hours."""
     hours = BusinessHours.objects.filter(department_id=department_id).first()
@@ -80,6 +83,7 @@ class Level:
 DEFAULT_LEVELS = (Level(level=1, after=timedelta(0), notify_managers=True),)
 
 
+@per_batch
 def levels_for(department_id: int) -> tuple[Level, ...]:
     rows = EscalationLevel.objects.filter(department_id=department_id).prefetch_related("users").order_by("level")
     return tuple(_level(row) for row in rows) or DEFAULT_LEVELS

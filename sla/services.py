@@ -49,10 +49,14 @@ RETRY_AFTER = timedelta(minutes=5)  # a ticket whose notification failed to rend
 # --- Recompute -------------------------------------------------------------------------------------
 
 
-def recompute(ticket: Ticket, now: datetime | None = None) -> None:
+def recompute(ticket: Ticket, now: datetime | None = None, *, save: bool = True) -> list[str]:
     """Bring the ticket's due times, pending warning and next sweep time in line with its state and its
-    department's policy. Call with the row locked, inside the transaction that changed it."""
+    department's policy. Call with the row locked, inside the transaction that changed it.
+
+    Returns the SLA fields that changed. Only those are written (nothing at all for a department without
+    a policy); with save=False the caller writes them together with its own UPDATE of the ticket."""
     now = now or timezone.now()
+    before = [getattr(ticket, name) for name in SLA_FIELDS]
     policy = policy_for(ticket.department_id, ticket.priority)
     calendar = calendar_for(ticket.department_id) if policy is not None and policy.business_hours else None
     try:
@@ -61,7 +65,10 @@ def recompute(ticket: Ticket, now: datetime | None = None) -> None:
         # A calendar closed for years (misconfigured holidays) must not stop the ticket's change.
         logger.warning("department %s has no business hours ahead; using calendar time", ticket.department_id)
         apply_clocks(ticket, policy, None, now)
-    ticket.save(update_fields=SLA_FIELDS)
+    changed = [name for name, old in zip(SLA_FIELDS, before, strict=True) if getattr(ticket, name) != old]
+    if save and changed:
+        ticket.save(update_fields=changed)
+    return changed
 
 
 def apply_clocks(ticket: Ticket, policy, calendar, now: datetime) -> None:

@@ -14,21 +14,26 @@ def _customer_url(ticket: Ticket) -> str:
     return settings.SITE_URL + reverse("ticket_detail", args=[ticket.number])
 
 
-def _thread_headers(ticket: Ticket) -> tuple[str, str]:
-    """In-Reply-To and References so mail clients thread our mail with the customer's."""
-    ids = [
-        mid
-        for mid in ticket.messages.exclude(message_id="").order_by("created_at").values_list("message_id", flat=True)
-    ]
+def _thread_headers(ticket: Ticket, only: Message | None = None) -> tuple[str, str]:
+    """In-Reply-To and References so mail clients thread our mail with the customer's. `only`: the
+    ticket's single message so far (a new ticket), which spares the query."""
+    if only is not None:
+        ids = [only.message_id] if only.message_id else []
+    else:
+        ids = list(
+            ticket.messages.exclude(message_id="").order_by("created_at").values_list("message_id", flat=True)
+        )
     ids = [m if m.startswith("<") else f"<{m}>" for m in ids][-20:]
     return (ids[-1] if ids else ""), " ".join(ids)
 
 
-def _to_customer(ticket: Ticket, template: str, key: str, context: dict, message: Message | None = None, cc=()):
+def _to_customer(
+    ticket: Ticket, template: str, key: str, context: dict, message: Message | None = None, cc=(), thread=None
+):
     customer = ticket.customer
     ctx = {"ticket": ticket, "customer": customer, "url": _customer_url(ticket), "message": message, **context}
     subject, text, html = render_email(template, ctx, customer.language, customer.time_zone)
-    in_reply_to, references = _thread_headers(ticket)
+    in_reply_to, references = _thread_headers(ticket, only=thread)
     message_id = make_message_id(f"t{ticket.number}")
     if message is not None and not message.message_id:
         # The reply's own Message-ID lets the customer's answer thread back by In-Reply-To.
@@ -66,7 +71,7 @@ def ticket_created(ticket: Ticket, message: Message) -> None:
     if ticket.department.send_acknowledgement:
         # A customer created from an email has no password yet: the acknowledgement lets him claim it.
         context = {"claim_url": claim_url_if_needed(ticket.customer)}
-        _to_customer(ticket, "ticket_created", f"created:{ticket.pk}", context)
+        _to_customer(ticket, "ticket_created", f"created:{ticket.pk}", context, thread=message)
 
 
 def agent_replied(ticket: Ticket, message: Message) -> None:

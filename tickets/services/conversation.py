@@ -13,7 +13,6 @@ from ..models import Message, Ticket, TicketEvent
 from .common import add_message, check_files, lock, record, touch
 
 
-@transaction.atomic
 def ticket_customer_message(
     *,
     ticket: Ticket,
@@ -28,33 +27,35 @@ def ticket_customer_message(
     cc: Sequence[str] = (),
 ) -> Message:
     """A message from the customer (or a participant). Reopens a resolved or closed ticket."""
-    checked = check_files(files)
-    ticket = lock(ticket)
-    message = add_message(
-        ticket,
-        kind=Message.Kind.CUSTOMER,
-        author=author,
-        body_text=body_text,
-        body_html=body_html,
-        channel=channel,
-        files=checked,
-        message_id=message_id,
-        in_reply_to=in_reply_to,
-        references=references,
-        cc=list(cc),
-    )
-    old = ticket.status
-    if old in DONE_STATUSES:
-        ticket.status = Status.OPEN
-        ticket.resolved_at = ticket.closed_at = None
-        record(ticket, TicketEvent.Kind.REOPENED, actor=author, old=old)
-    elif old == Status.PENDING:
-        ticket.status = Status.OPEN
-        record(ticket, TicketEvent.Kind.STATUS, actor=author, old=old, new=Status.OPEN)
-    ticket.waiting_since = ticket.waiting_since or message.created_at
-    touch(ticket, "status", "resolved_at", "closed_at", "waiting_since")
-    sla_recompute(ticket, message.created_at)
-    notifications.customer_replied(ticket, message)
+    checked = check_files(files)  # may refuse a file: before the transaction, which stays usable
+    # No savepoint of its own, like ticket_create: the mail gateway calls it once per incoming mail.
+    with transaction.atomic(savepoint=False):
+        ticket = lock(ticket)
+        message = add_message(
+            ticket,
+            kind=Message.Kind.CUSTOMER,
+            author=author,
+            body_text=body_text,
+            body_html=body_html,
+            channel=channel,
+            files=checked,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            cc=list(cc),
+        )
+        old = ticket.status
+        if old in DONE_STATUSES:
+            ticket.status = Status.OPEN
+            ticket.resolved_at = ticket.closed_at = None
+            record(ticket, TicketEvent.Kind.REOPENED, actor=author, old=old)
+        elif old == Status.PENDING:
+            ticket.status = Status.OPEN
+            record(ticket, TicketEvent.Kind.STATUS, actor=author, old=old, new=Status.OPEN)
+        ticket.waiting_since = ticket.waiting_since or message.created_at
+        sla_changed = sla_recompute(ticket, message.created_at, save=False)
+        touch(ticket, "status", "resolved_at", "closed_at", "waiting_since", *sla_changed)  # one UPDATE
+        notifications.customer_replied(ticket, message)
     return message
 
 

@@ -14,7 +14,6 @@ from ..numbering import next_ticket_number
 from .common import add_message, check_files, record
 
 
-@transaction.atomic
 def ticket_create(
     *,
     customer,
@@ -36,36 +35,40 @@ def ticket_create(
 ) -> Ticket:
     """Open a ticket with its first customer message. `author` differs from `customer` when an agent or
     the API files it on the customer's behalf."""
-    checked = check_files(files)
-    now = timezone.now()
-    ticket = Ticket.objects.create(
-        number=next_ticket_number(),
-        subject=(subject.strip() or "(no subject)")[:255],
-        customer=customer,
-        department=department,
-        priority=priority or department.default_priority,
-        product=product,
-        fields=fields or {},
-        channel=channel,
-        waiting_since=now,
-    )
-    message = add_message(
-        ticket,
-        kind=Message.Kind.CUSTOMER,
-        author=author or customer,
-        body_text=body_text,
-        body_html=body_html,
-        channel=channel,
-        files=checked,
-        cc=list(cc),
-        message_id=message_id,
-        in_reply_to=in_reply_to,
-        references=references,
-    )
-    for email in {c.lower() for c in cc} - {customer.email.lower()}:
-        Participant.objects.create(ticket=ticket, email=email)
-    record(ticket, TicketEvent.Kind.CREATED, actor=author or customer, channel=channel)
-    sla_recompute(ticket, ticket.created_at)
-    if acknowledge:
-        notifications.ticket_created(ticket, message)
+    checked = check_files(files)  # may refuse a file: before the transaction, which stays usable
+    # No savepoint of its own (two round trips per ticket): views run it as their transaction, the mail
+    # gateway holds a savepoint per message around it; a failure in here rolls back the caller's block.
+    with transaction.atomic(savepoint=False):
+        now = timezone.now()
+        ticket = Ticket.objects.create(
+            number=next_ticket_number(),
+            subject=(subject.strip() or "(no subject)")[:255],
+            customer=customer,
+            department=department,
+            priority=priority or department.default_priority,
+            product=product,
+            fields=fields or {},
+            channel=channel,
+            waiting_since=now,
+        )
+        message = add_message(
+            ticket,
+            kind=Message.Kind.CUSTOMER,
+            author=author or customer,
+            body_text=body_text,
+            body_html=body_html,
+            channel=channel,
+            files=checked,
+            cc=list(cc),
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+        )
+        for email in {c.lower() for c in cc} - {customer.email.lower()}:
+            Participant.objects.create(ticket=ticket, email=email)
+        record(ticket, TicketEvent.Kind.CREATED, actor=author or customer, channel=channel)
+        sla_recompute(ticket, ticket.created_at)
+        ticket.opening_message = message  # callers (the mail gateway) need it; saves re-reading it
+        if acknowledge:
+            notifications.ticket_created(ticket, message)
     return ticket
