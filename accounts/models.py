@@ -56,6 +56,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Set when the person proved the address (registration link or a set-password link sent there).
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
+    # Mixed into the secret feed URL token (tickets.feeds.feed_token): regenerating it revokes old feed URLs.
+    feed_key = models.CharField(_("feed key"), max_length=64, blank=True, default="")
 
     objects = UserManager()
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from tickets.models import Ticket, TicketEvent
+from webhooks import events as webhook_events
 
 from . import notifications
 from .business_hours import NeverOpen
@@ -185,6 +186,7 @@ def _escalate(ticket: Ticket, level, kind: str, due: datetime, now: datetime, st
     if level.user_ids:
         users += list(User.objects.filter(pk__in=level.user_ids, is_active=True))
     notifications.sla_escalated(ticket, event, users, list(level.emails), kind, due, now)
+    webhook_events.ticket_escalated(ticket, level=level.level, target=kind)
 
 
 # --- Configuration (manager pages, admin) ------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sla.services import recompute as sla_recompute  # SLA clocks follow every change (sla app)
+from webhooks import events as webhook_events
 
 from .. import notifications
 from ..attachments import IncomingFile
@@ -55,6 +56,7 @@ def ticket_customer_message(
     touch(ticket, "status", "resolved_at", "closed_at", "waiting_since")
     sla_recompute(ticket, message.created_at)
     notifications.customer_replied(ticket, message)
+    webhook_events.message_added(message)
     return message
 
 
@@ -93,6 +95,7 @@ def ticket_reply(
     touch(ticket, "first_response_at", "waiting_since", "status", "resolved_at", "closed_at")
     sla_recompute(ticket, now)
     notifications.agent_replied(ticket, message)
+    webhook_events.message_added(message)
     return message
 
 
@@ -106,6 +109,7 @@ def ticket_note(*, ticket: Ticket, author, body_text: str, files: Iterable[Incom
     mentioned = [u for u in resolve_mentions(ticket.department_id, body_text) if u != author]
     if mentioned:
         notifications.agents_mentioned(ticket, message, mentioned)
+    webhook_events.message_added(message)
     return message
 
 
