@@ -7,6 +7,7 @@ from functools import wraps
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from rest_framework import status
+from rest_framework.response import Response
 
 from . import services
 from .errors import error_response
@@ -28,7 +29,7 @@ def idempotent(handler):
         except services.IdempotencyConflict as exc:
             return _conflict(exc.reason)
         if done is not None:
-            response = view.response_class(done.response, status=done.status_code)
+            response = Response(done.response, status=done.status_code)
             response["Idempotent-Replayed"] = "true"
             return response
         try:

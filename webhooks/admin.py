@@ -7,6 +7,7 @@ from .models import Event, WebhookDelivery, WebhookEndpoint
 
 
 class EndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(label=_("Events"), choices=Event.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:

@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.utils import translation
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
@@ -9,6 +10,14 @@ from ..selectors import api_ticket
 
 class ApiView(GenericAPIView):
     """Base of the API views: parse with a serializer, call one service, answer with a serializer."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A token is authenticated here, after UserPreferencesMiddleware: apply the saved language now, so
+        # error messages speak it as the web pages do (Accept-Language applies otherwise).
+        if request.user.is_authenticated and request.user.language:
+            translation.activate(request.user.language)
+            request.LANGUAGE_CODE = request.user.language
 
     def valid(self, serializer_class, data=None, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data if data is None else data,
