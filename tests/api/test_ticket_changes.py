@@ -191,8 +191,8 @@ def test_internal_note_attachment_is_404_for_the_customer(world, api_for):
     ],
 )
 def test_customer_uploads_use_the_web_allow_list(world, api_for, name, data, expected):
-    ticket = make_ticket(world.customer, world.technical, acknowledge=False)
-    response = api_for(world.customer).post(
+    ticket = make_ticket(world.other_customer, world.technical, acknowledge=False)  # English messages
+    response = api_for(world.other_customer).post(
         f"/api/v1/tickets/{ticket.number}/replies/", {"body": "file", "files": [upload(name, data)]}
     )
     assert response.status_code == 400
