@@ -24,7 +24,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
-    return json.dumps({"id": delivery.delivery_id, **delivery.payload}, ensure_ascii=False).encode()
+    return json.dumps({"id": str(delivery.delivery_id), **delivery.payload}, ensure_ascii=False).encode()
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
@@ -48,7 +48,7 @@ def deliver_now(delivery_id: int) -> str:
         "Content-Type": "application/json",
         "User-Agent": "Helpdesk-Webhooks/1",
         "X-Helpdesk-Event": delivery.event,
-        "X-Helpdesk-Delivery": delivery.delivery_id,
+        "X-Helpdesk-Delivery": str(delivery.delivery_id),
         "X-Helpdesk-Timestamp": timestamp,
         SIGNATURE_HEADER: sign(delivery.endpoint.secret, timestamp, body),
     }

@@ -1,4 +1,5 @@
 import secrets
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -71,7 +72,7 @@ class WebhookDelivery(models.Model):
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(_("event"), max_length=40, choices=Event.choices)
-    delivery_id = models.CharField(_("delivery id"), max_length=40, unique=True, default=new_secret)
+    delivery_id = models.UUIDField(_("delivery id"), unique=True, default=uuid.uuid4, editable=False)
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
