@@ -63,6 +63,9 @@ class MyTicketsAtomFeed(Feed):
     def item_pubdate(self, item):
         return item.created_at
 
+    def item_updateddate(self, item):
+        return item.created_at  # atom:updated is required in every entry (RFC 4287 4.1.2)
+
     def item_guid(self, item):
         return f"{settings.SITE_URL}/messages/{item.pk}"
 
