@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="feed_key",
-            field=models.CharField(blank=True, default="", max_length=64, verbose_name="feed key"),
+            field=models.CharField(blank=True, db_default="", default="", max_length=64, verbose_name="feed key"),
         ),
     ]

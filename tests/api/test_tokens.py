@@ -68,3 +68,11 @@ def test_session_login_works_for_reads_but_posts_need_csrf(world):
     response = browser.post("/api/v1/tickets/", {"department": "technical", "subject": "x", "body": "y"},
                             content_type="application/json")
     assert response.status_code == 403 and "CSRF" in response.json()["error"]["message"]
+
+
+def test_token_page_is_for_logged_in_users_customers_included(world, client, client_for):
+    assert client.get(reverse("api_tokens")).status_code == 302  # to the login page
+    page = client_for(world.other_customer).get(reverse("api_tokens"))
+    assert page.status_code == 200 and "You have no API tokens." in page.content.decode()
+    profile = client_for(world.other_customer).get(reverse("profile")).content.decode()
+    assert reverse("api_tokens") in profile
