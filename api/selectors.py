@@ -25,7 +25,7 @@ class TicketFilterSerializer(serializers.Serializer):
     status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
     priority = serializers.MultipleChoiceField(choices=Priority.choices, required=False)
     department = serializers.SlugField(required=False)
-    assignee = serializers.RegexField(r"^(me|none|\d+)$", required=False, help_text=_("me, none or a user id"))
+    assignee = serializers.RegexField(regex=r"^(me|none|\d+)$", required=False, help_text=_("me, none or a user id"))
     customer = serializers.EmailField(required=False)
     q = serializers.CharField(required=False, max_length=200, help_text=_("Text in the subject, or #number"))
     created_after = serializers.DateTimeField(required=False)

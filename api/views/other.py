@@ -1,6 +1,7 @@
 """Read-only endpoints besides tickets: attachments, departments, canned responses, statistics, me."""
 
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -53,7 +54,7 @@ class CannedResponseListView(ApiView):
 class StatisticsView(ApiView):
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
-        description="Ticket counts per department slug and status, over the tickets the user may see.",
+        description=_("Ticket counts per department slug and status, over the tickets the user may see."),
     )
     def get(self, request):
         return Response({"tickets": ticket_statistics(request.user)})

@@ -4,6 +4,7 @@ user may not see) and calls one tickets.services function: the API never changes
 from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,7 +24,7 @@ from .common import ApiView, field_error
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-    description="Retrying with the same key returns the first response instead of acting twice.",
+    description=gettext_lazy("Retrying with the same key returns the first response instead of acting twice."),
 )
 
 

@@ -37,6 +37,20 @@ def test_keys_are_per_user_and_a_failed_request_can_be_retried_with_its_key(worl
     assert fixed.json()["number"] != other_user.json()["number"]
 
 
+def test_a_retry_while_the_first_request_still_runs_is_a_conflict(world, api_for):
+    from api.models import IdempotencyRecord
+    from api.services import fingerprint
+
+    body = b'{"department": "technical", "subject": "s", "body": "b"}'
+    IdempotencyRecord.objects.create(  # what the first request reserved and has not finished yet
+        user=world.customer, key="slow", fingerprint=fingerprint("POST", "/api/v1/tickets/", body)
+    )
+    response = api_for(world.customer).post("/api/v1/tickets/", body, content_type="application/json",
+                                            headers={"Idempotency-Key": "slow"})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "idempotency_in_progress"
+    assert not Ticket.objects.filter(customer=world.customer).exists()
+
+
 def test_idempotent_reply_is_stored_once(world, api_for):
     ticket = make_ticket(world.customer, world.technical, acknowledge=False)
     api = api_for(world.tech_agent)
