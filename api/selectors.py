@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from departments.models import Department
 from departments.permissions import access_ticket, is_agent, visible_departments, visible_tickets
-from tickets.choices import Priority, Status
+from tickets.choices import Channel, Priority, Status
 from tickets.models import Attachment, Message, Ticket
 
 ORDERINGS = {
@@ -27,6 +27,8 @@ class TicketFilterSerializer(serializers.Serializer):
     department = serializers.SlugField(required=False)
     assignee = serializers.RegexField(regex=r"^(me|none|\d+)$", required=False, help_text=_("me, none or a user id"))
     customer = serializers.EmailField(required=False)
+    channel = serializers.MultipleChoiceField(choices=Channel.choices, required=False)
+    escalated = serializers.BooleanField(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, max_length=200, help_text=_("Text in the subject, or #number"))
     created_after = serializers.DateTimeField(required=False)
     updated_after = serializers.DateTimeField(required=False)
@@ -40,10 +42,13 @@ def api_tickets(*, user, filters: dict) -> QuerySet[Ticket]:
         "priority__in": filters.get("priority"),
         "department__slug": filters.get("department"),
         "customer__email__iexact": filters.get("customer"),
+        "channel__in": filters.get("channel"),
         "created_at__gte": filters.get("created_after"),
         "updated_at__gte": filters.get("updated_after"),
     }
     qs = qs.filter(**{k: v for k, v in simple.items() if v})
+    if filters.get("escalated") is not None:
+        qs = qs.filter(escalated_at__isnull=not filters["escalated"])
     assignee = filters.get("assignee")
     if assignee == "me":
         qs = qs.filter(assignee=user)

@@ -166,7 +166,8 @@ def _department(slug: str) -> Department:
 class TicketTransferView(ApiView):
     serializer_class = s.TicketSerializer
 
-    @extend_schema(request=s.TransferSerializer, responses=s.TicketSerializer)
+    @extend_schema(request=s.TransferSerializer, responses=s.TicketSerializer, parameters=[IDEMPOTENCY])
+    @idempotent
     def post(self, request, number: int):
         ticket = self.agent_ticket(number)
         data = self.valid(s.TransferSerializer)
@@ -197,7 +198,8 @@ class TicketSplitView(ApiView):
 class TicketMergeView(ApiView):
     serializer_class = s.TicketSerializer
 
-    @extend_schema(request=s.MergeSerializer, responses=s.TicketSerializer)
+    @extend_schema(request=s.MergeSerializer, responses=s.TicketSerializer, parameters=[IDEMPOTENCY])
+    @idempotent
     def post(self, request, number: int):
         ticket = self.agent_ticket(number)
         data = self.valid(s.MergeSerializer)

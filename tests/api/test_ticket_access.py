@@ -91,6 +91,10 @@ def test_filters_and_pagination(world, api_for, tickets):
     assert numbers(api.get("/api/v1/tickets/", {"q": f"#{mine.number}"})) == {mine.number}
     assert numbers(api.get("/api/v1/tickets/", {"customer": world.customer.email})) == {mine.number}
     assert numbers(api.get("/api/v1/tickets/", {"department": "sales"})) == set()
+    assert numbers(api.get("/api/v1/tickets/", {"channel": "web"})) == {mine.number, other.number}
+    assert numbers(api.get("/api/v1/tickets/", {"channel": "api"})) == set()
+    assert numbers(api.get("/api/v1/tickets/", {"escalated": "false"})) == {mine.number, other.number}
+    assert numbers(api.get("/api/v1/tickets/", {"escalated": "true"})) == set()
     page = api.get("/api/v1/tickets/", {"page_size": 1}).json()
     assert page["count"] == 2 and len(page["results"]) == 1 and page["next"]
     bad = api.get("/api/v1/tickets/", {"status": "nonsense", "assignee": "bob"})
