@@ -25,10 +25,13 @@ def test_schema_is_valid_openapi_3_and_lists_the_endpoints(client):
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
 
 
-def test_docs_pages_use_local_assets(client):
+def test_docs_pages_use_local_assets_and_no_inline_script(client):
     for url in ("/api/docs/", "/api/redoc/"):
         page = client.get(url).content.decode()
         assert "drf_spectacular_sidecar" in page and "cdn" not in page.lower()
+        assert "<script>" not in page  # works under a strict Content-Security-Policy
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
 
 
 # --- schemathesis ------------------------------------------------------------------------------------
