@@ -22,6 +22,7 @@ def upload(name: str, data: bytes):
     return f
 
 
+@pytest.mark.smoke
 def test_customer_creates_a_ticket_that_agents_see_and_that_is_acknowledged(world, api_for, client_for, sent_mail):
     api = api_for(world.customer)
     response = api.post(

@@ -66,6 +66,7 @@ def verify(headers: dict, body: bytes, secret: str) -> bool:
     return hmac.compare_digest("sha256=" + expected.hexdigest(), headers["X-Helpdesk-Signature"])
 
 
+@pytest.mark.smoke
 def test_ticket_created_through_the_api_is_posted_signed_after_commit(world, api_for, endpoint, receiver, commit):
     response = api_for(world.customer).post(
         "/api/v1/tickets/", {"department": "technical", "subject": "Сервер", "body": "Не работает"},
