@@ -69,9 +69,10 @@ class TicketListView(ApiView):
         return {"customer": customer, "author": user, "priority": data.get("priority")}
 
 
-def detail_response(view, ticket, code=status.HTTP_200_OK) -> Response:
+def detail_response(view, ticket, code=status.HTTP_200_OK, *, reread: bool = True) -> Response:
     user = view.request.user
-    fresh = view.ticket(ticket.number)  # re-read with its relations, through the access check
+    # After a change, re-read with its relations (through the access check) to show the new state.
+    fresh = view.ticket(ticket.number) if reread else ticket
     context = {**view.get_serializer_context(), "messages": ticket_messages(fresh, user=user)}
     return Response(s.TicketDetailSerializer(fresh, context=context).data, status=code)
 
@@ -84,7 +85,7 @@ class TicketDetailView(ApiView):
     serializer_class = s.TicketDetailSerializer
 
     def get(self, request, number: int):
-        return detail_response(self, self.ticket(number))
+        return detail_response(self, self.ticket(number), reread=False)
 
     @extend_schema(request=s.TicketUpdateSerializer, responses=s.TicketDetailSerializer)
     def patch(self, request, number: int):
