@@ -175,3 +175,13 @@ def test_delivery_log_in_the_admin(world, endpoint, receiver, commit, client_for
     delivery = WebhookDelivery.objects.get()
     assert admin.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/").status_code == 200
     assert admin.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/").status_code == 200
+
+
+def test_admin_configures_an_endpoint_with_its_events(world, client_for, receiver):
+    response = client_for(world.admin).post("/admin/webhooks/webhookendpoint/add/", {
+        "name": "Monitoring", "department": world.sales.pk, "url": receiver.url,
+        "events": ["ticket.created", "ticket.escalated"], "secret": "abc", "is_active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    endpoint = WebhookEndpoint.objects.get(name="Monitoring")
+    assert endpoint.events == ["ticket.created", "ticket.escalated"] and endpoint.department == world.sales
