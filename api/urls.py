@@ -13,6 +13,8 @@ v1 = [
     path("v1/tickets/<int:number>/transfer/", tickets.TicketTransferView.as_view(), name="ticket-transfer"),
     path("v1/tickets/<int:number>/split/", tickets.TicketSplitView.as_view(), name="ticket-split"),
     path("v1/tickets/<int:number>/merge/", tickets.TicketMergeView.as_view(), name="ticket-merge"),
+    path("v1/tickets/<int:number>/canned-responses/", other.TicketCannedResponseListView.as_view(),
+         name="ticket-canned"),
     path("v1/attachments/<int:pk>/", other.AttachmentDownloadView.as_view(), name="attachment"),
     path("v1/departments/", other.DepartmentListView.as_view(), name="department-list"),
     path("v1/canned-responses/", other.CannedResponseListView.as_view(), name="canned-list"),

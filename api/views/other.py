@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from departments.permissions import is_agent
-from tickets.canned import canned_visible
+from tickets.canned import canned_for_ticket, canned_visible, render_canned
 from tickets.selectors import attachment_for_user
 
 from .. import serializers as s
@@ -49,6 +49,20 @@ class CannedResponseListView(ApiView):
             raise Http404
         page = self.paginate_queryset(canned_visible(request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class TicketCannedResponseListView(ApiView):
+    """The responses usable on one ticket, with the placeholders filled in for it (agents)."""
+
+    serializer_class = s.CannedResponseSerializer
+    pagination_class = None
+
+    def get(self, request, number: int):
+        ticket = self.agent_ticket(number)
+        responses = list(canned_for_ticket(user=request.user, ticket=ticket).select_related("department"))
+        for canned in responses:
+            canned.body = render_canned(canned.body, ticket=ticket, agent=request.user)
+        return Response(self.get_serializer(responses, many=True).data)
 
 
 class StatisticsView(ApiView):

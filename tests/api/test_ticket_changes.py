@@ -199,3 +199,19 @@ def test_customer_uploads_use_the_web_allow_list(world, api_for, name, data, exp
     assert response.status_code == 400
     assert expected in response.json()["error"]["fields"]["files"][0]
     assert not Message.objects.filter(ticket=ticket, body_text="file").exists()
+
+
+def test_canned_responses_filled_in_for_a_ticket(world, api_for):
+    from tickets.models import CannedResponse
+
+    CannedResponse.objects.create(title="Hello", body="Dear {customer_name}, about {ticket_reference}",
+                                  department=world.technical)
+    CannedResponse.objects.create(title="Sales only", body="x", department=world.sales)
+    ticket = make_ticket(world.other_customer, world.technical, acknowledge=False)
+    api = api_for(world.tech_agent)
+    listed = api.get("/api/v1/canned-responses/").json()["results"]
+    assert [c["title"] for c in listed] == ["Hello"]
+    filled = api.get(f"/api/v1/tickets/{ticket.number}/canned-responses/").json()
+    assert filled == [{"id": listed[0]["id"], "title": "Hello", "department": "technical",
+                       "body": f"Dear Alice Other, about {ticket.reference}"}]
+    assert api_for(world.other_customer).get(f"/api/v1/tickets/{ticket.number}/canned-responses/").status_code == 404
