@@ -56,6 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Set when the person proved the address (registration link or a set-password link sent there).
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
+    # Mixed into the secret feed URL token (tickets.feeds.feed_token): regenerating it revokes old feed URLs.
+    # db_default keeps raw INSERTs (generate_dataset) valid.
+    feed_key = models.CharField(_("feed key"), max_length=64, blank=True, default="", db_default="")
 
     objects = UserManager()
 

@@ -3,7 +3,7 @@
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
@@ -123,8 +123,31 @@ def claim_url_if_needed(user: User) -> str:
     return ""
 
 
+def customer_for_email(email: str, *, name: str = "") -> User:
+    """The account with this address, created without a password when new (he may claim it later), as
+    the mail gateway does for a first email. Used when an agent files a ticket on a customer's behalf."""
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, display_name=name.strip()[:150])
+    except IntegrityError:  # created by a concurrent request a moment ago
+        return User.objects.get(email__iexact=email)
+
+
+def regenerate_feed_key(user: User) -> str:
+    """A new secret for the user's feed URLs: every feed URL handed out before stops working."""
+    user.feed_key = secrets.token_urlsafe(32)
+    user.save(update_fields=["feed_key"])
+    return user.feed_key
+
+
 __all__ = [
     "claim_url_if_needed",
+    "customer_for_email",
+    "regenerate_feed_key",
     "is_pending_registration",
     "mark_email_verified",
     "mark_ticket_seen",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("register/resend/", views.resend_verification, name="resend_verification"),
     path("register/verify/<uidb64>/<token>/", views.verify_email, name="verify_email"),
     path("account/", views.profile, name="profile"),
+    path("account/feed-key/", views.feed_key_regenerate, name="feed_key_regenerate"),
     path("account/password/", views.password_change, name="password_change"),
     path("account/password/done/", views.password_change_done, name="password_change_done"),
     path("password/reset/", views.password_reset, name="password_reset"),

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -151,7 +151,25 @@ def profile(request):
         form.save()
         messages.success(request, _("Your settings are saved."))
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, "feeds": _feed_urls(request)})
+
+
+def _feed_urls(request) -> dict:
+    from tickets.feeds import feed_token
+
+    token = feed_token(request.user)
+    return {
+        "atom": request.build_absolute_uri(reverse("my_tickets_atom", args=[token])),
+        "rss": request.build_absolute_uri(reverse("my_tickets_rss", args=[token])),
+    }
+
+
+@login_required
+@require_POST
+def feed_key_regenerate(request):
+    services.regenerate_feed_key(request.user)
+    messages.success(request, _("New feed addresses were made; the old ones no longer work."))
+    return redirect("profile")
 
 
 password_reset = auth_views.PasswordResetView.as_view(form_class=PasswordResetForm)

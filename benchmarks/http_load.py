@@ -46,7 +46,9 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
-def run(host: str, port: int, paths: list[str], cookie: str, *, concurrency: int, requests: int) -> Result:
+def run(
+    host: str, port: int, paths: list[str], cookie: str, *, concurrency: int, requests: int, headers: dict | None = None
+) -> Result:
     """Send `requests` GETs (cycling through `paths`) from `concurrency` threads; stops by itself."""
     result = Result()
     lock = threading.Lock()
@@ -61,7 +63,7 @@ def run(host: str, port: int, paths: list[str], cookie: str, *, concurrency: int
                 break
             path = paths[i % len(paths)]
             started = time.perf_counter()
-            conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+            conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1", **(headers or {})})
             resp = conn.getresponse()
             resp.read()
             elapsed = (time.perf_counter() - started) * 1000

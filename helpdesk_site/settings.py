@@ -47,12 +47,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "departments",
     "tickets",
     "mailgateway",
     "sla",
     "search",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +190,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "retry-outbound-email": {"task": "mailgateway.tasks.retry_due_outbound_emails", "schedule": 60.0},
     "poll-mailboxes": {"task": "mailgateway.tasks.poll_mailboxes", "schedule": env.float("HELPDESK_IMAP_POLL_SECONDS", default=60.0)},
     "process-pending-inbound": {"task": "mailgateway.tasks.process_pending_inbound", "schedule": env.float("HELPDESK_INBOUND_SWEEP_SECONDS", default=120.0)},
+    "webhook-retry": {"task": "webhooks.tasks.retry_due_deliveries", "schedule": 60.0},
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": env.float("HELPDESK_SLA_SWEEP_SECONDS", default=60.0)},
     "sla-notify-pending": {"task": "sla.tasks.notify_pending", "schedule": 60.0},
 }
@@ -213,6 +219,41 @@ HELPDESK_INBOUND_SWEEP_AFTER = env.int("HELPDESK_INBOUND_SWEEP_AFTER", default=1
 # Stored mails one worker task claims and processes in one transaction (1 = a transaction per mail).
 HELPDESK_INBOUND_BATCH = env.int("HELPDESK_INBOUND_BATCH", default=20)
 HELPDESK_IMAP_BATCH = env.int("HELPDESK_IMAP_BATCH", default=200)  # messages fetched per poll
+
+# --- REST API (api app) and webhooks ------------------------------------------------------------------
+HELPDESK_API_RATE = env.str("HELPDESK_API_RATE", default="600/min")  # per token ("N/s|min|hour|day")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the browser; enforces CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpdesk API",
+    "DESCRIPTION": "Tickets, conversations and attachments, with the web UI's permission rules. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema and docs are public
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: the docs work offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+HELPDESK_WEBHOOK_TIMEOUT = env.float("HELPDESK_WEBHOOK_TIMEOUT", default=10.0)  # seconds per delivery attempt
+HELPDESK_WEBHOOK_MAX_ATTEMPTS = env.int("HELPDESK_WEBHOOK_MAX_ATTEMPTS", default=8)
 
 # --- Security ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

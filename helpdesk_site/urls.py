@@ -7,6 +7,9 @@ admin.site.site_title = _("Helpdesk admin")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/tokens/", include("api.urls_tokens")),
+    path("api/", include("api.urls")),
+    path("feeds/", include("api.urls_feeds")),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
     path("", include("mailgateway.urls")),

@@ -196,14 +196,14 @@ def _after_commit(notices: list[bulk.Recorded]) -> None:
             notify.delay(ids[start : start + NOTIFY_CHUNK])
     except Exception:  # broker down: the state is committed, notify_pending mails the notices later
         logger.exception("could not queue the SLA notify task; the beat safety net will send the notices")
-    for notice in notices:
-        if notice.kind == Notice.Kind.ESCALATION:
-            try:
-                hooks.ticket_escalated(
-                    ticket_id=notice.ticket_id, level=notice.level, event_id=notice.event_id
-                )
-            except Exception:  # one failing hook must not cost the others theirs
-                logger.exception("ticket_escalated hook failed for ticket %s", notice.ticket_id)
+    escalations = [n for n in notices if n.kind == Notice.Kind.ESCALATION]
+    if escalations and not hooks.escalation_wanted():  # one query, not one per ticket
+        escalations = []
+    for notice in escalations:
+        try:
+            hooks.ticket_escalated(ticket_id=notice.ticket_id, level=notice.level, event_id=notice.event_id)
+        except Exception:  # one failing hook must not cost the others theirs
+            logger.exception("ticket_escalated hook failed for ticket %s", notice.ticket_id)
 
 
 # --- Configuration (manager pages, admin) ------------------------------------------------------------

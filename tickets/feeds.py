@@ -1,9 +1,9 @@
 """A private Atom feed of new messages (customer messages, replies and internal notes) in the agent's
 departments, for feed readers that cannot log in.
 
-The secret token in the URL is an HMAC of the user id and his password hash (like
-django.contrib.auth.tokens): no table, tamper-proof, and changing the password revokes every old
-feed URL. A bad token, an inactive user or a non-agent gets 404.
+The secret token in the URL is an HMAC of the user id, his password hash and his feed key (like
+django.contrib.auth.tokens): no table, tamper-proof, and changing the password or regenerating the
+feed key on the profile page revokes every old feed URL. A bad token, an inactive user or a non-agent gets 404.
 """
 
 from django.apps import apps
@@ -28,17 +28,17 @@ FEED_SIZE = 50
 
 def feed_token(user) -> str:
     digest = salted_hmac(
-        "helpdesk.feed", f"{user.pk}:{user.password}", secret=settings.SECRET_KEY
+        "helpdesk.feed", f"{user.pk}:{user.password}:{user.feed_key}", secret=settings.SECRET_KEY
     ).hexdigest()
     return f"{user.pk}-{digest[:24]}"
 
 
-def user_for_token(token: str):
+def user_for_token(token: str, *, agents_only: bool = True):
     user_id, _sep, _digest = (token or "").partition("-")
     if not user_id.isdigit():
         return None
     user = User.objects.filter(pk=int(user_id), is_active=True).first()
-    if user is None or not is_agent(user) or not constant_time_compare(feed_token(user), token):
+    if user is None or (agents_only and not is_agent(user)) or not constant_time_compare(feed_token(user), token):
         return None
     return user
 
@@ -114,6 +114,9 @@ class MessagesFeed(Feed):
 
     def item_pubdate(self, item):
         return item.created_at
+
+    def item_updateddate(self, item):
+        return item.created_at  # atom:updated is required in every entry (RFC 4287 4.1.2)
 
     def item_guid(self, item):
         return f"{settings.SITE_URL}/messages/{item.pk}"

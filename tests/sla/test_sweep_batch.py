@@ -190,6 +190,7 @@ def test_a_notice_that_cannot_be_rendered_is_retried_without_holding_back_the_ot
 def test_the_escalation_hook_is_called_once_per_level_after_commit(world, two_departments, clock, monkeypatch):
     calls = []
     monkeypatch.setattr(hooks, "ticket_escalated", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(hooks, "escalation_wanted", lambda: True)
     ticket = make_ticket(world.customer, world.technical, acknowledge=False)
     clock(berlin(2026, 11, 23, 11, 31))
     sla.sweep()

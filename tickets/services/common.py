@@ -2,6 +2,8 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from webhooks import events as webhook_events
+
 from ..attachments import IncomingFile, check_file, store_attachment
 from ..models import Message, Ticket, TicketEvent
 
@@ -12,7 +14,9 @@ def lock(ticket: Ticket) -> Ticket:
 
 
 def record(ticket: Ticket, kind: str, actor=None, **data) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
+    event = TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
+    webhook_events.event_recorded(event)  # outbox rows for subscribed webhooks; POSTed after commit
+    return event
 
 
 def add_message(ticket: Ticket, *, kind: str, author, body_text: str, files: Iterable[IncomingFile] = (), **extra):

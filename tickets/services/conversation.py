@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sla.services import recompute as sla_recompute  # SLA clocks follow every change (sla app)
+from webhooks import events as webhook_events
 
 from .. import notifications
 from ..attachments import IncomingFile
@@ -56,6 +57,7 @@ def ticket_customer_message(
         sla_changed = sla_recompute(ticket, message.created_at, save=False)
         touch(ticket, "status", "resolved_at", "closed_at", "waiting_since", *sla_changed)  # one UPDATE
         notifications.customer_replied(ticket, message)
+        webhook_events.message_added(message)
     return message
 
 
@@ -94,6 +96,7 @@ def ticket_reply(
     touch(ticket, "first_response_at", "waiting_since", "status", "resolved_at", "closed_at")
     sla_recompute(ticket, now)
     notifications.agent_replied(ticket, message)
+    webhook_events.message_added(message)
     return message
 
 
@@ -107,6 +110,7 @@ def ticket_note(*, ticket: Ticket, author, body_text: str, files: Iterable[Incom
     mentioned = [u for u in resolve_mentions(ticket.department_id, body_text) if u != author]
     if mentioned:
         notifications.agents_mentioned(ticket, message, mentioned)
+    webhook_events.message_added(message)
     return message
 
 

@@ -1,0 +1,74 @@
+"""Atom and RSS of one's own tickets for feed readers that cannot log in: a customer's requests (public
+messages only), an agent's departments (internal notes too). Authenticated by the secret feed token
+in the URL (tickets.feeds.feed_token: user id + password hash + feed key), which the user can revoke
+by regenerating his feed key on the profile page. The agent queue feed stays at agent/feed/<token>/."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import linebreaks
+from django.utils.translation import gettext as _
+
+from departments.permissions import is_agent, visible_tickets
+from tickets.feeds import FEED_SIZE, user_for_token
+from tickets.models import Message
+
+
+class MyTicketsAtomFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, token: str):
+        user = user_for_token(token, agents_only=False)
+        if user is None:
+            raise Http404
+        return user
+
+    def title(self, user):
+        return _("My tickets: new messages") if not is_agent(user) else _("My departments: new messages")
+
+    def link(self, user):
+        return reverse("agent_queue") if is_agent(user) else reverse("ticket_list")
+
+    def subtitle(self, user):
+        return _("The newest messages on your tickets.")
+
+    def items(self, user):
+        kinds = [Message.Kind.CUSTOMER, Message.Kind.REPLY]
+        if is_agent(user):
+            kinds.append(Message.Kind.NOTE)
+        messages = list(
+            Message.objects.filter(ticket__in=visible_tickets(user).values("pk"), kind__in=kinds)
+            .select_related("ticket", "author")
+            .order_by("-pk")[:FEED_SIZE]
+        )
+        page = "agent_ticket" if is_agent(user) else "ticket_detail"  # the feed instance is shared: no state
+        for message in messages:
+            message.feed_link = reverse(page, args=[message.ticket.number]) + f"#m{message.pk}"
+        return messages
+
+    def item_title(self, item):
+        return f"{item.ticket.reference} {item.ticket.subject} — {item.get_kind_display()}"
+
+    def item_description(self, item):
+        return linebreaks(item.body_text[:2000], autoescape=True)
+
+    def item_link(self, item):
+        return item.feed_link
+
+    def item_author_name(self, item):
+        return item.author.name if item.author else _("System")
+
+    def item_pubdate(self, item):
+        return item.created_at
+
+    def item_updateddate(self, item):
+        return item.created_at  # atom:updated is required in every entry (RFC 4287 4.1.2)
+
+    def item_guid(self, item):
+        return f"{settings.SITE_URL}/messages/{item.pk}"
+
+
+class MyTicketsRssFeed(MyTicketsAtomFeed):
+    feed_type = Rss201rev2Feed

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from .feeds import MyTicketsAtomFeed, MyTicketsRssFeed
+
+urlpatterns = [
+    path("<str:token>/tickets.atom", MyTicketsAtomFeed(), name="my_tickets_atom"),
+    path("<str:token>/tickets.rss", MyTicketsRssFeed(), name="my_tickets_rss"),
+]
