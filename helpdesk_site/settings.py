@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tickets",
     "mailgateway",
     "sla",
+    "reports",
 ]
 
 MIDDLEWARE = [

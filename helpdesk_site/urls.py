@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("mailgateway.urls")),
     path("sla/", include("sla.urls")),
+    path("reports/", include("reports.urls")),
 ]

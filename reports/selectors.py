@@ -1,0 +1,294 @@
+"""Report figures, aggregated in SQL from the columns the ticket services store when things happen
+(tickets.services.report_times). A report costs a fixed number of queries whatever the period or size.
+
+Attribution: ticket figures (created, resolved, first response, resolution, backlog) count for the
+department that holds the ticket; replies, notes, reply wait times and ratings for the department the
+ticket was in when the reply was written (Message.department), so a transferred ticket's earlier answers
+stay with the department that gave them. Agents are the reply authors, first responders and resolvers:
+departed (inactive) agents keep their rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+from accounts.models import User
+from departments.models import Department, Membership
+from departments.permissions import is_agent, managed_departments
+from tickets.choices import DONE_STATUSES, Status
+from tickets.models import Message, Rating, Ticket, TicketEvent
+
+from .aggregates import grouped_stats
+from .periods import Period
+
+# Reply wait distribution buckets (business seconds, upper bounds); the last is open-ended.
+HISTOGRAM_BOUNDS = [3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600]
+REOPENED = Q(kind=TicketEvent.Kind.REOPENED) | Q(
+    kind=TicketEvent.Kind.STATUS,
+    data__old__in=[str(s) for s in DONE_STATUSES],
+    data__new__in=[Status.NEW, Status.OPEN, Status.PENDING],
+)
+
+
+def reportable_departments(user):
+    """Departments whose reports the user may see: managers their departments, admins all."""
+    return managed_departments(user).order_by("position", "name")
+
+
+def can_see_own_report(user) -> bool:
+    return is_agent(user)
+
+
+@dataclass
+class Report:
+    period: Period
+    departments: list[Department]
+    totals: dict = field(default_factory=dict)
+    by_department: list[dict] = field(default_factory=list)
+    agents: list[dict] = field(default_factory=list)
+    daily: list[dict] = field(default_factory=list)
+    ratings: dict[int, int] = field(default_factory=dict)
+    histogram: list[int] = field(default_factory=list)
+
+
+def _in(period: Period, column: str) -> Q:
+    return Q(**{f"{column}__gte": period.since, f"{column}__lt": period.until})
+
+
+def _fill(rows: dict, key, values: dict) -> None:
+    rows.setdefault(key, {}).update(values)
+
+
+def ticket_figures(tickets, period: Period, group: str | None) -> dict:
+    """Per group: created, resolved and first-response/resolution statistics (wall and business)."""
+    rows: dict = {}
+    if group != "agent":  # tickets are created by customers: a department figure only
+        created = tickets.filter(_in(period, "created_at")).order_by()
+        if group is None:
+            rows[None] = {"created": created.count()}
+        else:
+            for row in created.values(group).annotate(n=Count("pk")):
+                _fill(rows, row[group], {"created": row["n"]})
+    first = grouped_stats(
+        tickets.filter(_in(period, "first_response_at")),
+        _alias(group, "first_responder_id"),
+        {"frt": "first_response_seconds", "frt_b": "first_response_business_seconds"},
+    )
+    resolved = grouped_stats(
+        tickets.filter(_in(period, "resolved_at")),
+        _alias(group, "resolved_by_id"),
+        {"res": "resolution_seconds", "res_b": "resolution_business_seconds"},
+    )
+    for key, values in first.items():
+        _fill(rows, key, values)
+    for key, values in resolved.items():
+        _fill(rows, key, values | {"resolved": values["res_count"]})
+    return rows
+
+
+def _alias(group: str | None, agent_column: str) -> str | None:
+    """The grouping column of a ticket query: the department, or the agent the figure belongs to."""
+    if group == "agent":
+        return agent_column
+    return group
+
+
+def message_figures(messages, group: str | None) -> dict:
+    """Per group: replies, tickets answered, notes, reply wait statistics and the wait histogram."""
+    buckets = {}
+    lower = 0
+    for i, upper in enumerate([*HISTOGRAM_BOUNDS, None]):
+        cond = Q(response_business_seconds__gte=lower)
+        if upper is not None:
+            cond &= Q(response_business_seconds__lt=upper)
+        buckets[f"h{i}"] = Count("pk", filter=cond)
+        lower = upper
+    extra = {
+        "replies": Count("pk", filter=Q(kind=Message.Kind.REPLY)),
+        "tickets_replied": Count("ticket_id", filter=Q(kind=Message.Kind.REPLY), distinct=True),
+        "notes": Count("pk", filter=Q(kind=Message.Kind.NOTE)),
+        **buckets,
+    }
+    return grouped_stats(
+        messages,
+        group,
+        {"wait": "response_seconds", "wait_b": "response_business_seconds"},
+        extra,
+    )
+
+
+def rating_figures(ratings, group: str | None) -> tuple[dict, dict[int, int]]:
+    """Per group: rating count and average; and the distribution of scores over everything."""
+    rows: dict = {}
+    distribution = dict.fromkeys(range(1, 6), 0)
+    column = [group] if group else []
+    for row in ratings.order_by().values(*column, "score").annotate(n=Count("pk")):
+        key = row[group] if group else None
+        r = rows.setdefault(key, {"rating_count": 0, "rating_sum": 0})
+        r["rating_count"] += row["n"]
+        r["rating_sum"] += row["n"] * row["score"]
+        distribution[row["score"]] += row["n"]
+    for r in rows.values():
+        r["rating_avg"] = r["rating_sum"] / r["rating_count"]
+    return rows, distribution
+
+
+def event_figures(events, group: str | None) -> dict:
+    rows: dict = {}
+    column = [group] if group else []
+    breaches = events.filter(kind=TicketEvent.Kind.ESCALATED).order_by().values(*column)
+    for row in breaches.annotate(n=Count("ticket_id", distinct=True)):
+        _fill(rows, row[group] if group else None, {"breaches": row["n"]})
+    if group != "ticket__assignee_id":  # reopenings belong to departments, not to agents
+        for row in events.filter(REOPENED).order_by().values(*column).annotate(n=Count("pk")):
+            _fill(rows, row[group] if group else None, {"reopened": row["n"]})
+    return rows
+
+
+def _merge(*sources: dict) -> dict:
+    merged: dict = defaultdict(dict)
+    for source in sources:
+        for key, values in source.items():
+            merged[key].update(values)
+    return merged
+
+
+# --- Department report -----------------------------------------------------------------------------------
+
+
+def department_report(departments: list[Department], period: Period) -> Report:
+    """Figures of these departments over the period: per department, per agent, per day."""
+    ids = [d.pk for d in departments]
+    tickets = Ticket.objects.filter(department_id__in=ids)
+    messages = Message.objects.filter(
+        department_id__in=ids, kind__in=(Message.Kind.REPLY, Message.Kind.NOTE)
+    ).filter(_in(period, "created_at"))
+    ratings = Rating.objects.filter(message__department_id__in=ids).filter(_in(period, "created_at"))
+    events = TicketEvent.objects.filter(ticket__department_id__in=ids).filter(_in(period, "created_at"))
+
+    rating_rows, distribution = rating_figures(ratings, "message__department_id")
+    per_dept = _merge(
+        ticket_figures(tickets, period, "department_id"),
+        message_figures(messages, "department_id"),
+        rating_rows,
+        event_figures(events, "ticket__department_id"),
+    )
+    agent_ratings, _ = rating_figures(ratings, "message__author_id")
+    per_agent = _merge(
+        ticket_figures(tickets, period, "agent"),
+        message_figures(messages, "author_id"),
+        agent_ratings,
+        event_figures(events, "ticket__assignee_id"),
+    )
+    totals = _merge(
+        ticket_figures(tickets, period, None),
+        message_figures(messages, None),
+        rating_figures(ratings, None)[0],
+        event_figures(events, None),
+    ).get(None, {})
+    daily, backlog_now = daily_series(tickets, period)
+    totals["backlog"] = backlog_now
+    report = Report(period=period, departments=departments, totals=totals, ratings=distribution)
+    report.histogram = [totals.get(f"h{i}", 0) for i in range(len(HISTOGRAM_BOUNDS) + 1)]
+    report.daily = daily
+    report.by_department = [{"department": d, **per_dept.get(d.pk, {})} for d in departments]
+    backlog_by_dept = backlog(tickets, period, "department_id")
+    for row in report.by_department:
+        row["backlog"] = backlog_by_dept.get(row["department"].pk, 0)
+    report.agents = agent_rows(per_agent, ids)
+    return report
+
+
+def agent_rows(per_agent: dict, department_ids: list[int]) -> list[dict]:
+    """One row per agent with figures in the period, plus current members without any (zeros)."""
+    per_agent.pop(None, None)  # unattributed (e.g. resolved by the customer)
+    members = Membership.objects.filter(department_id__in=department_ids).values("user_id")
+    users = User.objects.filter(Q(pk__in=list(per_agent)) | Q(pk__in=members, is_agent=True)).order_by(
+        "display_name", "email"
+    )
+    return [{"agent": u, **per_agent.get(u.pk, {})} for u in users]
+
+
+def backlog(tickets, period: Period, group: str) -> dict:
+    """Open tickets at the end of the period (tickets created before it and not resolved by then)."""
+    rows = (
+        tickets.filter(created_at__lt=period.until)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=period.until))
+        .order_by()
+        .values(group)
+        .annotate(n=Count("pk"))
+    )
+    return {r[group]: r["n"] for r in rows}
+
+
+def daily_series(tickets, period: Period) -> tuple[list[dict], int]:
+    """[{day, created, resolved, backlog}] for every day of the period, and the backlog at its end.
+
+    backlog(end of day) = open at the start of the period + created so far - resolved so far: exact,
+    because a ticket resolved in the period was open at its start or created in it."""
+    start = (
+        tickets.filter(created_at__lt=period.since)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=period.since))
+        .count()
+    )
+    created = _per_day(tickets.filter(_in(period, "created_at")), "created_at")
+    resolved = _per_day(tickets.filter(_in(period, "resolved_at")), "resolved_at")
+    rows, open_now = [], start
+    for day in period.days:
+        c, r = created.get(day, 0), resolved.get(day, 0)
+        open_now += c - r
+        rows.append({"day": day, "created": c, "resolved": r, "backlog": open_now})
+    return rows, open_now
+
+
+def _per_day(qs, column: str) -> dict[date, int]:
+    rows = qs.annotate(day=TruncDate(column)).order_by().values("day").annotate(n=Count("pk"))
+    return {r["day"]: r["n"] for r in rows}
+
+
+# --- An agent's own figures ------------------------------------------------------------------------------
+
+
+def agent_report(agent: User, period: Period) -> Report:
+    """The agent's own figures in the period, per department he worked in and in total."""
+    tickets = Ticket.objects.all()
+    messages = Message.objects.filter(author=agent, kind__in=(Message.Kind.REPLY, Message.Kind.NOTE)).filter(
+        _in(period, "created_at")
+    )
+    ratings = Rating.objects.filter(message__author=agent).filter(_in(period, "created_at"))
+    first = grouped_stats(
+        tickets.filter(first_responder=agent).filter(_in(period, "first_response_at")),
+        "department_id",
+        {"frt": "first_response_seconds", "frt_b": "first_response_business_seconds"},
+    )
+    resolved = grouped_stats(
+        tickets.filter(resolved_by=agent).filter(_in(period, "resolved_at")),
+        "department_id",
+        {"res": "resolution_seconds", "res_b": "resolution_business_seconds"},
+    )
+    for values in resolved.values():
+        values["resolved"] = values["res_count"]
+    rating_rows, distribution = rating_figures(ratings, "message__department_id")
+    events = TicketEvent.objects.filter(ticket__assignee=agent, kind=TicketEvent.Kind.ESCALATED).filter(
+        _in(period, "created_at")
+    )
+    per_dept = _merge(first, resolved, message_figures(messages, "department_id"), rating_rows,
+                      event_figures(events, "ticket__department_id"))
+    names = Department.objects.in_bulk([k for k in per_dept if k is not None])
+    report = Report(period=period, departments=list(names.values()), ratings=distribution)
+    report.by_department = [
+        {"department": names[k], **v} for k, v in sorted(per_dept.items(), key=lambda kv: names[kv[0]].name)
+        if k in names
+    ]
+    totals = _merge(message_figures(messages, None), rating_figures(ratings, None)[0]).get(None, {})
+    totals["frt_count"] = sum(r.get("frt_count", 0) for r in report.by_department)
+    totals["resolved"] = sum(r.get("resolved", 0) for r in report.by_department)
+    totals["breaches"] = sum(r.get("breaches", 0) for r in report.by_department)
+    report.totals = totals
+    report.histogram = [totals.get(f"h{i}", 0) for i in range(len(HISTOGRAM_BOUNDS) + 1)]
+    return report
