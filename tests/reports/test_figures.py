@@ -117,3 +117,23 @@ def test_api_returns_the_same_figures(history, client_for):
     assert (technical["created"], technical["frt_b_median"], technical["rating_count"]) == (4, 3600.0, 3)
     boris = next(a for a in data["agents"] if a["agent"]["name"] == "Boris Gone")
     assert boris["agent"]["active"] is False and boris["replies"] == 1
+
+
+def test_backfill_command_rebuilds_the_stored_times(history, world):
+    from django.core.management import call_command
+
+    from tickets.models import Message, Ticket
+
+    expected_tickets = list(Ticket.objects.order_by("pk").values_list(
+        "first_response_seconds", "first_response_business_seconds", "first_responder", "resolution_seconds"))
+    expected_messages = list(Message.objects.filter(kind__in=["reply", "note"]).order_by("pk").values_list(
+        "department", "response_seconds", "response_business_seconds"))
+    Ticket.objects.update(first_response_seconds=None, first_response_business_seconds=None,
+                          first_responder=None, resolution_seconds=None, resolution_business_seconds=None)
+    Message.objects.update(department=None, response_seconds=None, response_business_seconds=None)
+    call_command("backfill_report_times", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert list(Ticket.objects.order_by("pk").values_list(
+        "first_response_seconds", "first_response_business_seconds", "first_responder",
+        "resolution_seconds")) == expected_tickets
+    assert list(Message.objects.filter(kind__in=["reply", "note"]).order_by("pk").values_list(
+        "department", "response_seconds", "response_business_seconds")) == expected_messages
