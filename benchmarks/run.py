@@ -106,8 +106,13 @@ def prepare() -> dict:
                 services.ticket_reply(ticket=ticket, author=agent, body_text=f"answer {i} " * 20)
     client = Client()
     client.force_login(agent)
-    return {"cookie": f"sessionid={client.cookies['sessionid'].value}", "agent": agent.email,
-            "department": membership.department.slug, "ticket": ticket.number}
+    ctx = {"cookie": f"sessionid={client.cookies['sessionid'].value}", "agent": agent.email,
+           "department": membership.department.slug, "ticket": ticket.number}
+    try:  # the statistics page needs a manager (benchmarks/reports.py)
+        from benchmarks import reports
+    except ModuleNotFoundError:
+        return ctx
+    return reports.prepare_manager(ctx)
 
 
 def endpoints(ctx: dict) -> dict[str, list[str]]:
@@ -126,9 +131,22 @@ def endpoints(ctx: dict) -> dict[str, list[str]]:
         "search_rare": [url("search", query="?q=quasar")],
         "search_common": [url("search", query="?q=kubernetes")],
         "search_filtered": [url("search", query=f"?q=server&department={ctx['department']}&created_after=2026-01-01")],
-        "statistics": [url("reports_index", query=f"?department={ctx['department']}")],
+        "statistics": _statistics_paths(ctx),
     }
-    return {k: v for k, v in candidates.items() if all(v)}
+    return {k: v for k, v in candidates.items() if v and all(v)}
+
+
+# Pages measured with another user's session than the agent's (name -> ctx key of the cookie).
+COOKIES = {"statistics": "manager_cookie"}
+
+
+def _statistics_paths(ctx: dict) -> list[str] | None:
+    """One department over a year, as its manager sees it (benchmarks/reports.py)."""
+    if "manager_cookie" not in ctx:
+        return None
+    from benchmarks import reports
+
+    return reports.paths(ctx)
 
 
 def free_port() -> int:
@@ -165,9 +183,10 @@ def measure_http(port: int, ctx: dict) -> dict:
 
     results = {}
     for name, paths in endpoints(ctx).items():
-        http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=2, requests=20)  # warm-up
-        c1 = http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=1, requests=REQUESTS_C1)
-        c8 = http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=8, requests=REQUESTS_C1 * 2)
+        cookie = ctx[COOKIES.get(name, "cookie")]
+        http_load.run("127.0.0.1", port, paths, cookie, concurrency=2, requests=20)  # warm-up
+        c1 = http_load.run("127.0.0.1", port, paths, cookie, concurrency=1, requests=REQUESTS_C1)
+        c8 = http_load.run("127.0.0.1", port, paths, cookie, concurrency=8, requests=REQUESTS_C1 * 2)
         results[name] = {"c1": c1.summary(), "c8": c8.summary(), "target_p95_ms": TARGETS_MS.get(name)}
     return results
 
@@ -179,7 +198,7 @@ def soak(port: int, ctx: dict, remaining: int) -> int:
 
     if remaining <= 0:
         return 0
-    paths = [p for ps in endpoints(ctx).values() for p in ps]
+    paths = [p for name, ps in endpoints(ctx).items() if name not in COOKIES for p in ps]
     return http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=8, requests=remaining).summary()["requests"]
 
 
