@@ -122,31 +122,39 @@ def message_figures(messages, group: str | None) -> dict:
     )
 
 
-def rating_figures(ratings, group: str | None) -> tuple[dict, dict[int, int]]:
-    """Per group: rating count and average; and the distribution of scores over everything."""
-    rows: dict = {}
-    distribution = dict.fromkeys(range(1, 6), 0)
-    column = [group] if group else []
-    for row in ratings.order_by().values(*column, "score").annotate(n=Count("pk")):
-        key = row[group] if group else None
-        r = rows.setdefault(key, {"rating_count": 0, "rating_sum": 0})
-        r["rating_count"] += row["n"]
-        r["rating_sum"] += row["n"] * row["score"]
-        distribution[row["score"]] += row["n"]
-    for r in rows.values():
-        r["rating_avg"] = r["rating_sum"] / r["rating_count"]
-    return rows, distribution
+def rating_figures(ratings) -> dict:
+    """One query grouped by department, author and score: {"department": {id: row}, "agent": {id: row},
+    "total": row, "distribution": {score: n}} with rating_count and rating_avg in each row."""
+    result: dict = {"department": {}, "agent": {}, "total": {}, "distribution": dict.fromkeys(range(1, 6), 0)}
+    rows = ratings.order_by().values("message__department_id", "message__author_id", "score").annotate(n=Count("pk"))
+    for row in rows:
+        for target in (
+            result["department"].setdefault(row["message__department_id"], {}),
+            result["agent"].setdefault(row["message__author_id"], {}),
+            result["total"],
+        ):
+            target["rating_count"] = target.get("rating_count", 0) + row["n"]
+            target["rating_sum"] = target.get("rating_sum", 0) + row["n"] * row["score"]
+        result["distribution"][row["score"]] += row["n"]
+    for target in [*result["department"].values(), *result["agent"].values(), result["total"]]:
+        if target:
+            target["rating_avg"] = target["rating_sum"] / target["rating_count"]
+    return result
 
 
 def event_figures(events, group: str | None) -> dict:
     rows: dict = {}
-    column = [group] if group else []
-    breaches = events.filter(kind=TicketEvent.Kind.ESCALATED).order_by().values(*column)
-    for row in breaches.annotate(n=Count("ticket_id", distinct=True)):
-        _fill(rows, row[group] if group else None, {"breaches": row["n"]})
+    breaches = events.filter(kind=TicketEvent.Kind.ESCALATED).order_by()
+    reopened = events.filter(REOPENED).order_by()
+    if group is None:
+        rows[None] = {"breaches": breaches.aggregate(n=Count("ticket_id", distinct=True))["n"]}
+        rows[None]["reopened"] = reopened.count()
+        return rows
+    for row in breaches.values(group).annotate(n=Count("ticket_id", distinct=True)):
+        _fill(rows, row[group], {"breaches": row["n"]})
     if group != "ticket__assignee_id":  # reopenings belong to departments, not to agents
-        for row in events.filter(REOPENED).order_by().values(*column).annotate(n=Count("pk")):
-            _fill(rows, row[group] if group else None, {"reopened": row["n"]})
+        for row in reopened.values(group).annotate(n=Count("pk")):
+            _fill(rows, row[group], {"reopened": row["n"]})
     return rows
 
 
@@ -171,33 +179,36 @@ def department_report(departments: list[Department], period: Period) -> Report:
     ratings = Rating.objects.filter(message__department_id__in=ids).filter(_in(period, "created_at"))
     events = TicketEvent.objects.filter(ticket__department_id__in=ids).filter(_in(period, "created_at"))
 
-    rating_rows, distribution = rating_figures(ratings, "message__department_id")
+    rated = rating_figures(ratings)
     per_dept = _merge(
         ticket_figures(tickets, period, "department_id"),
         message_figures(messages, "department_id"),
-        rating_rows,
+        rated["department"],
         event_figures(events, "ticket__department_id"),
     )
-    agent_ratings, _ = rating_figures(ratings, "message__author_id")
     per_agent = _merge(
         ticket_figures(tickets, period, "agent"),
         message_figures(messages, "author_id"),
-        agent_ratings,
+        rated["agent"],
         event_figures(events, "ticket__assignee_id"),
     )
-    totals = _merge(
-        ticket_figures(tickets, period, None),
-        message_figures(messages, None),
-        rating_figures(ratings, None)[0],
-        event_figures(events, None),
-    ).get(None, {})
+    if len(ids) == 1:  # one department: its row is the total (saves the same queries without grouping)
+        totals = dict(per_dept.get(ids[0], {}))
+    else:
+        totals = _merge(
+            ticket_figures(tickets, period, None),
+            message_figures(messages, None),
+            {None: rated["total"]},
+            event_figures(events, None),
+        ).get(None, {})
+    distribution = rated["distribution"]
     daily, backlog_now = daily_series(tickets, period)
     totals["backlog"] = backlog_now
     report = Report(period=period, departments=departments, totals=totals, ratings=distribution)
     report.histogram = [totals.get(f"h{i}", 0) for i in range(len(HISTOGRAM_BOUNDS) + 1)]
     report.daily = daily
     report.by_department = [{"department": d, **per_dept.get(d.pk, {})} for d in departments]
-    backlog_by_dept = backlog(tickets, period, "department_id")
+    backlog_by_dept = {ids[0]: backlog_now} if len(ids) == 1 else backlog(tickets, period, "department_id")
     for row in report.by_department:
         row["backlog"] = backlog_by_dept.get(row["department"].pk, 0)
     report.agents = agent_rows(per_agent, ids)
@@ -273,7 +284,8 @@ def agent_report(agent: User, period: Period) -> Report:
     )
     for values in resolved.values():
         values["resolved"] = values["res_count"]
-    rating_rows, distribution = rating_figures(ratings, "message__department_id")
+    rated = rating_figures(ratings)
+    rating_rows, distribution = rated["department"], rated["distribution"]
     events = TicketEvent.objects.filter(ticket__assignee=agent, kind=TicketEvent.Kind.ESCALATED).filter(
         _in(period, "created_at")
     )
@@ -285,7 +297,7 @@ def agent_report(agent: User, period: Period) -> Report:
         {"department": names[k], **v} for k, v in sorted(per_dept.items(), key=lambda kv: names[kv[0]].name)
         if k in names
     ]
-    totals = _merge(message_figures(messages, None), rating_figures(ratings, None)[0]).get(None, {})
+    totals = _merge(message_figures(messages, None), {None: rated["total"]}).get(None, {})
     totals["frt_count"] = sum(r.get("frt_count", 0) for r in report.by_department)
     totals["resolved"] = sum(r.get("resolved", 0) for r in report.by_department)
     totals["breaches"] = sum(r.get("breaches", 0) for r in report.by_department)

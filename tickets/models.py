@@ -104,6 +104,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("first responder"),
+        db_index=False,  # only aggregated through the report indexes, never looked up alone
     )
     resolution_seconds = models.PositiveIntegerField(_("resolution time"), null=True, blank=True)
     resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -114,6 +115,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("resolved by"),
+        db_index=False,  # only aggregated through the report indexes, never looked up alone
     )
 
     objects = TicketQuerySet.as_manager()
@@ -209,7 +211,12 @@ class Message(models.Model):
     # was in when it was written (so transfers attribute correctly), and for a reply how long the customer
     # had waited for it (from the oldest unanswered customer message), wall-clock and business seconds.
     department = models.ForeignKey(
-        "departments.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "departments.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # message_report_idx leads with it; a second index on the biggest table would only cost
     )
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
     response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
