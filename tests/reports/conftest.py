@@ -11,9 +11,6 @@ import pytest
 from departments.models import Membership
 from sla import services as sla_services
 from sla.models import BusinessHours, SlaPolicy
-
-# Browser fixtures for the Playwright test in this directory.
-from tests.e2e.servers import *  # noqa: F403
 from tests.factories import AgentFactory, member
 from tickets import services
 from tickets.models import Ticket
