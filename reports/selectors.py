@@ -126,11 +126,11 @@ def rating_figures(ratings) -> dict:
     """One query grouped by department, author and score: {"department": {id: row}, "agent": {id: row},
     "total": row, "distribution": {score: n}} with rating_count and rating_avg in each row."""
     result: dict = {"department": {}, "agent": {}, "total": {}, "distribution": dict.fromkeys(range(1, 6), 0)}
-    rows = ratings.order_by().values("message__department_id", "message__author_id", "score").annotate(n=Count("pk"))
+    rows = ratings.order_by().values("department_id", "agent_id", "score").annotate(n=Count("pk"))
     for row in rows:
         for target in (
-            result["department"].setdefault(row["message__department_id"], {}),
-            result["agent"].setdefault(row["message__author_id"], {}),
+            result["department"].setdefault(row["department_id"], {}),
+            result["agent"].setdefault(row["agent_id"], {}),
             result["total"],
         ):
             target["rating_count"] = target.get("rating_count", 0) + row["n"]
@@ -142,20 +142,26 @@ def rating_figures(ratings) -> dict:
     return result
 
 
-def event_figures(events, group: str | None) -> dict:
-    rows: dict = {}
-    breaches = events.filter(kind=TicketEvent.Kind.ESCALATED).order_by()
-    reopened = events.filter(REOPENED).order_by()
-    if group is None:
-        rows[None] = {"breaches": breaches.aggregate(n=Count("ticket_id", distinct=True))["n"]}
-        rows[None]["reopened"] = reopened.count()
-        return rows
-    for row in breaches.values(group).annotate(n=Count("ticket_id", distinct=True)):
-        _fill(rows, row[group], {"breaches": row["n"]})
-    if group != "ticket__assignee_id":  # reopenings belong to departments, not to agents
-        for row in reopened.values(group).annotate(n=Count("pk")):
-            _fill(rows, row[group], {"reopened": row["n"]})
-    return rows
+def event_figures(events) -> dict:
+    """One query grouped by department and assignee: {"department": {id: row}, "agent": {id: row},
+    "total": row} with breaches (tickets escalated) and reopened (reopenings; departments only)."""
+    rows = (
+        events.order_by()
+        .values("ticket__department_id", "ticket__assignee_id")
+        .annotate(
+            breaches=Count("ticket_id", filter=Q(kind=TicketEvent.Kind.ESCALATED), distinct=True),
+            reopened=Count("pk", filter=REOPENED),
+        )
+    )
+    result: dict = {"department": {}, "agent": {}, "total": {"breaches": 0, "reopened": 0}}
+    for row in rows:
+        # A ticket has one department and one assignee: distinct tickets per group add up.
+        for target in (result["department"].setdefault(row["ticket__department_id"], {}), result["total"]):
+            target["breaches"] = target.get("breaches", 0) + row["breaches"]
+            target["reopened"] = target.get("reopened", 0) + row["reopened"]
+        agent = result["agent"].setdefault(row["ticket__assignee_id"], {})
+        agent["breaches"] = agent.get("breaches", 0) + row["breaches"]
+    return result
 
 
 def _merge(*sources: dict) -> dict:
@@ -173,24 +179,25 @@ def department_report(departments: list[Department], period: Period) -> Report:
     """Figures of these departments over the period: per department, per agent, per day."""
     ids = [d.pk for d in departments]
     tickets = Ticket.objects.filter(department_id__in=ids)
-    messages = Message.objects.filter(
-        department_id__in=ids, kind__in=(Message.Kind.REPLY, Message.Kind.NOTE)
+    # Only replies and notes have a department (message_report_idx is partial on it).
+    messages = Message.objects.filter(department_id__in=ids).filter(_in(period, "created_at"))
+    ratings = Rating.objects.filter(department_id__in=ids).filter(_in(period, "created_at"))
+    events = TicketEvent.objects.filter(
+        Q(kind=TicketEvent.Kind.ESCALATED) | REOPENED, ticket__department_id__in=ids
     ).filter(_in(period, "created_at"))
-    ratings = Rating.objects.filter(message__department_id__in=ids).filter(_in(period, "created_at"))
-    events = TicketEvent.objects.filter(ticket__department_id__in=ids).filter(_in(period, "created_at"))
+    rated, happened = rating_figures(ratings), event_figures(events)
 
-    rated = rating_figures(ratings)
     per_dept = _merge(
         ticket_figures(tickets, period, "department_id"),
         message_figures(messages, "department_id"),
         rated["department"],
-        event_figures(events, "ticket__department_id"),
+        happened["department"],
     )
     per_agent = _merge(
         ticket_figures(tickets, period, "agent"),
         message_figures(messages, "author_id"),
         rated["agent"],
-        event_figures(events, "ticket__assignee_id"),
+        happened["agent"],
     )
     if len(ids) == 1:  # one department: its row is the total (saves the same queries without grouping)
         totals = dict(per_dept.get(ids[0], {}))
@@ -199,7 +206,7 @@ def department_report(departments: list[Department], period: Period) -> Report:
             ticket_figures(tickets, period, None),
             message_figures(messages, None),
             {None: rated["total"]},
-            event_figures(events, None),
+            {None: happened["total"]},
         ).get(None, {})
     distribution = rated["distribution"]
     daily, backlog_now = daily_series(tickets, period)
@@ -271,7 +278,7 @@ def agent_report(agent: User, period: Period) -> Report:
     messages = Message.objects.filter(author=agent, kind__in=(Message.Kind.REPLY, Message.Kind.NOTE)).filter(
         _in(period, "created_at")
     )
-    ratings = Rating.objects.filter(message__author=agent).filter(_in(period, "created_at"))
+    ratings = Rating.objects.filter(agent=agent).filter(_in(period, "created_at"))
     first = grouped_stats(
         tickets.filter(first_responder=agent).filter(_in(period, "first_response_at")),
         "department_id",
@@ -290,7 +297,7 @@ def agent_report(agent: User, period: Period) -> Report:
         _in(period, "created_at")
     )
     per_dept = _merge(first, resolved, message_figures(messages, "department_id"), rating_rows,
-                      event_figures(events, "ticket__department_id"))
+                      event_figures(events)["department"])
     names = Department.objects.in_bulk([k for k in per_dept if k is not None])
     report = Report(period=period, departments=list(names.values()), ratings=distribution)
     report.by_department = [

@@ -369,9 +369,20 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Copied from the rated reply (its Message.department and author) so reports count ratings per
+    # department and agent from this table's own indexes, without joining the messages.
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["created_at"], name="rating_created_idx")]
+        indexes = [
+            models.Index(fields=["department", "created_at"], name="rating_report_idx", include=["agent", "score"]),
+            models.Index(fields=["agent", "created_at"], name="rating_agent_idx", include=["department", "score"]),
+        ]
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_range")]

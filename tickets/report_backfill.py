@@ -107,3 +107,14 @@ def backfill(
         done, last = done + len(tickets), ids[-1]
         if progress:
             progress(done)
+
+
+def backfill_ratings(Rating, Message) -> int:
+    """Copy each rated reply's department and author onto its rating (one UPDATE)."""
+    from django.db.models import OuterRef, Subquery
+
+    reply = Message.objects.filter(pk=OuterRef("message_id"))
+    return Rating.objects.filter(department__isnull=True).update(
+        department_id=Subquery(reply.values("department_id")[:1]),
+        agent_id=Subquery(reply.values("author_id")[:1]),
+    )

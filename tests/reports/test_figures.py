@@ -122,7 +122,7 @@ def test_api_returns_the_same_figures(history, client_for):
 def test_backfill_command_rebuilds_the_stored_times(history, world):
     from django.core.management import call_command
 
-    from tickets.models import Message, Ticket
+    from tickets.models import Message, Rating, Ticket
 
     expected_tickets = list(Ticket.objects.order_by("pk").values_list(
         "first_response_seconds", "first_response_business_seconds", "first_responder", "resolution_seconds"))
@@ -131,9 +131,12 @@ def test_backfill_command_rebuilds_the_stored_times(history, world):
     Ticket.objects.update(first_response_seconds=None, first_response_business_seconds=None,
                           first_responder=None, resolution_seconds=None, resolution_business_seconds=None)
     Message.objects.update(department=None, response_seconds=None, response_business_seconds=None)
+    Rating.objects.update(department=None, agent=None)
     call_command("backfill_report_times", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert list(Ticket.objects.order_by("pk").values_list(
         "first_response_seconds", "first_response_business_seconds", "first_responder",
         "resolution_seconds")) == expected_tickets
     assert list(Message.objects.filter(kind__in=["reply", "note"]).order_by("pk").values_list(
         "department", "response_seconds", "response_business_seconds")) == expected_messages
+    assert sorted(Rating.objects.values_list("department__slug", "agent__display_name", "score")) == [
+        ("technical", "Anna Tech", 4), ("technical", "Anna Tech", 5), ("technical", "Boris Gone", 2)]

@@ -5,8 +5,8 @@ run this once to add business hours (and after a department's business hours cha
 from django.core.management.base import BaseCommand
 
 from sla.selectors import calendar_for
-from tickets.models import Message, Ticket, TicketEvent
-from tickets.report_backfill import backfill
+from tickets.models import Message, Rating, Ticket, TicketEvent
+from tickets.report_backfill import backfill, backfill_ratings
 
 
 class Command(BaseCommand):
@@ -25,4 +25,5 @@ class Command(BaseCommand):
             Ticket, Message, TicketEvent, calendar_for=calendar_for, batch=batch, progress=progress,
             only_missing=not all,
         )
-        self.stdout.write(f"\nbackfilled {done} tickets")
+        rated = backfill_ratings(Rating, Message)
+        self.stdout.write(f"\nbackfilled {done} tickets and {rated} ratings")

@@ -234,9 +234,9 @@ class Command(BaseCommand):
     def _rating_sql() -> str:
         """Customers rate about one reply in six, mostly well (5 * 40%, 4 * 30%, 3, 2, 1 * 10%), a day later."""
         return """
-        INSERT INTO tickets_rating (message_id, score, comment, created_at)
+        INSERT INTO tickets_rating (message_id, score, comment, created_at, department_id, agent_id)
         SELECT m.id, (ARRAY[5,5,5,5,4,4,4,3,2,1])[1 + abs(hashint4(m.id::int)) %% 10], '',
-               m.created_at + interval '1 day'
+               m.created_at + interval '1 day', m.department_id, m.author_id
         FROM tickets_message m
         WHERE m.ticket_id BETWEEN %d AND %d AND m.kind = 'reply' AND abs(hashint4(m.id::int) / 3) %% 6 = 0"""
 
