@@ -146,7 +146,8 @@ class Ticket(models.Model):
             models.Index(
                 fields=["department", "created_at"],
                 name="ticket_report_created_idx",
-                include=["resolved_at"],
+                # id and assignee: breaches join events to the department's tickets from this index alone
+                include=["resolved_at", "assignee", "id"],
             ),
             models.Index(
                 fields=["department", "resolved_at"],

@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(fields=['department', 'created_at'], include=('resolved_at',), name='ticket_report_created_idx'),
+            index=models.Index(fields=['department', 'created_at'], include=('resolved_at', 'assignee', 'id'), name='ticket_report_created_idx'),
         ),
         migrations.AddIndex(
             model_name='ticket',
