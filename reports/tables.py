@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import formatting
+
 INT, DURATION, AVERAGE, TEXT = "int", "duration", "average", "text"
 
 
@@ -76,6 +78,23 @@ def text_of(row: dict, column: Column) -> str:
     if column.key == "department" and value is not None:
         return value.name
     return "" if value is None else str(value)
+
+
+def display_rows(columns: list[Column], rows: list[dict]) -> list[dict]:
+    """Rows formatted for the page once, in Python: a large table (200 agents, 365 days) renders several
+    times faster than with a filter and a branch per cell in the template."""
+    formatters = {DURATION: formatting.duration, AVERAGE: formatting.average}
+    first, rest = columns[0], columns[1:]
+    out = []
+    for row in rows:
+        head = row.get(first.key)
+        inactive = first.key == "agent" and head is not None and not head.is_active
+        name = head.name if first.key in ("agent", "department") and head is not None else head
+        cells = [
+            formatters[c.kind](row.get(c.key)) if c.kind in formatters else (row.get(c.key) or 0) for c in rest
+        ]
+        out.append({"head": name, "inactive": inactive, "cells": cells})
+    return out
 
 
 def csv_value(row: dict, column: Column):

@@ -59,11 +59,16 @@ def index(request):
     allowed, chosen, report = _department_report(request)
     selected = request.GET.get("department", "")
     query = urlencode({**({"department": selected} if selected else {}), **report.period.query()})
+    show = tables.display_rows
     return render(request, "reports/index.html", {
         "report": report, "allowed": allowed, "selected": selected, "query": query,
         "department_columns": tables.DEPARTMENT_COLUMNS, "agent_columns": tables.AGENT_COLUMNS,
         "daily_columns": tables.DAILY_COLUMNS, "charts": _charts(report, with_days=True),
-        "periods": _periods(request), "rating_rows": _rating_rows(report), "rating_columns": tables.RATING_COLUMNS,
+        "department_rows": show(tables.DEPARTMENT_COLUMNS, report.by_department),
+        "agent_rows": show(tables.AGENT_COLUMNS, report.agents),
+        "daily_rows": show(tables.DAILY_COLUMNS, report.daily),
+        "rating_rows": show(tables.RATING_COLUMNS, _rating_rows(report)),
+        "periods": _periods(request), "rating_columns": tables.RATING_COLUMNS,
         "all_query": urlencode(report.period.query()),
         "department_links": [
             {"slug": d.slug, "name": d.name, "query": urlencode({"department": d.slug, **report.period.query()})}
@@ -78,7 +83,7 @@ def own(request):
     return render(request, "reports/own.html", {
         "report": report, "columns": tables.OWN_COLUMNS, "charts": _charts(report, with_days=False),
         "periods": _periods(request), "query": urlencode(report.period.query()),
-        "rating_rows": _rating_rows(report),
+        "rows": tables.display_rows(tables.OWN_COLUMNS, report.by_department),
     })
 
 

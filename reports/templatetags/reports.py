@@ -1,29 +1,8 @@
 from django import template
-from django.utils.translation import gettext as _
+
+from .. import formatting
 
 register = template.Library()
 
-
-@register.filter
-def duration(seconds) -> str:
-    """Seconds as a short human duration: '45 s', '12 min', '3 h 05 min', '2 d 4 h'; '—' for none."""
-    if seconds is None or seconds == "":
-        return "—"
-    s = int(round(float(seconds)))
-    if s < 60:
-        return _("%(s)d s") % {"s": s}
-    if s < 3600:
-        return _("%(m)d min") % {"m": s // 60}
-    if s < 86400:
-        return _("%(h)d h %(m)02d min") % {"h": s // 3600, "m": s % 3600 // 60}
-    return _("%(d)d d %(h)d h") % {"d": s // 86400, "h": s % 86400 // 3600}
-
-
-@register.filter
-def average(value) -> str:
-    return "—" if value in (None, "") else f"{float(value):.2f}"
-
-
-@register.filter
-def get(mapping, key):
-    return mapping.get(key) if mapping else None
+register.filter("duration", formatting.duration)
+register.filter("average", formatting.average)
