@@ -7,6 +7,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -80,21 +82,25 @@ def text_of(row: dict, column: Column) -> str:
     return "" if value is None else str(value)
 
 
-def display_rows(columns: list[Column], rows: list[dict]) -> list[dict]:
-    """Rows formatted for the page once, in Python: a large table (200 agents, 365 days) renders several
-    times faster than with a filter and a branch per cell in the template."""
+def display_rows(columns: list[Column], rows: list[dict]) -> SafeString:
+    """The table body, formatted and escaped in Python once: a large table (200 agents, 365 days) costs
+    several times less than a template loop with a filter and a branch per cell."""
     formatters = {DURATION: formatting.duration, AVERAGE: formatting.average}
     first, rest = columns[0], columns[1:]
-    out = []
+    inactive = format_html(' <span class="muted">{}</span>', _("(inactive)"))
+    lines = []
     for row in rows:
         head = row.get(first.key)
-        inactive = first.key == "agent" and head is not None and not head.is_active
+        mark = inactive if first.key == "agent" and head is not None and not head.is_active else ""
         name = head.name if first.key in ("agent", "department") and head is not None else head
-        cells = [
-            formatters[c.kind](row.get(c.key)) if c.kind in formatters else (row.get(c.key) or 0) for c in rest
-        ]
-        out.append({"head": name, "inactive": inactive, "cells": cells})
-    return out
+        cells = (
+            formatters[c.kind](row.get(c.key)) if c.kind in formatters else str(row.get(c.key) or 0) for c in rest
+        )
+        lines.append(
+            format_html('<tr><th scope="row">{}{}</th>{}</tr>', name, mark,
+                        format_html_join("", "<td>{}</td>", ((cell,) for cell in cells)))
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every part above went through format_html
 
 
 def csv_value(row: dict, column: Column):

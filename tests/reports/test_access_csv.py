@@ -78,3 +78,9 @@ def test_page_query_count_does_not_grow_with_data(world, client_for, django_asse
         assert client.get(reverse("reports_index") + "?period=365d").status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get(reverse("reports_own")).status_code == 200
+
+
+def test_names_are_escaped_in_tables(world, client_for):
+    member(AgentFactory(email="x@helpdesk.example", display_name="<script>x</script>"), world.technical)
+    html = client_for(world.admin).get(reverse("reports_index") + "?department=technical").content.decode()
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
