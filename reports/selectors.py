@@ -98,7 +98,7 @@ def _alias(group: str | None, agent_column: str) -> str | None:
     return group
 
 
-def message_figures(messages, group: str | None) -> dict:
+def message_figures(messages, group: str | None, *, per_ticket: bool = True) -> dict:
     """Per group: replies, tickets answered, notes, reply wait statistics and the wait histogram.
 
     Counts use created_at, not the id, so PostgreSQL can answer from message_report_idx alone (an
@@ -114,16 +114,13 @@ def message_figures(messages, group: str | None) -> dict:
         lower = upper
     extra = {
         "replies": Count("created_at", filter=Q(kind=Message.Kind.REPLY)),
-        "tickets_replied": Count("ticket_id", filter=Q(kind=Message.Kind.REPLY), distinct=True),
         "notes": Count("created_at", filter=Q(kind=Message.Kind.NOTE)),
         **buckets,
     }
-    return grouped_stats(
-        messages,
-        group,
-        {"wait": "response_seconds", "wait_b": "response_business_seconds"},
-        extra,
-    )
+    if per_ticket:  # a DISTINCT count sorts every row: only where it is shown (agents)
+        extra["tickets_replied"] = Count("ticket_id", filter=Q(kind=Message.Kind.REPLY), distinct=True)
+    # Reply waits are shown in business time; the wall-clock column stays stored for other uses.
+    return grouped_stats(messages, group, {"wait_b": "response_business_seconds"}, extra)
 
 
 def rating_figures(ratings) -> dict:
@@ -193,7 +190,7 @@ def department_report(departments: list[Department], period: Period) -> Report:
 
     per_dept = _merge(
         ticket_figures(tickets, period, "department_id"),
-        message_figures(messages, "department_id"),
+        message_figures(messages, "department_id", per_ticket=False),
         rated["department"],
         happened["department"],
     )
@@ -208,7 +205,7 @@ def department_report(departments: list[Department], period: Period) -> Report:
     else:
         totals = _merge(
             ticket_figures(tickets, period, None),
-            message_figures(messages, None),
+            message_figures(messages, None, per_ticket=False),
             {None: rated["total"]},
             {None: happened["total"]},
         ).get(None, {})
