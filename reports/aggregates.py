@@ -27,14 +27,18 @@ def has_percentiles() -> bool:
     return connection.vendor == "postgresql"
 
 
-def stat_annotations(field: str, prefix: str) -> dict:
-    """Annotations {prefix}_count/_avg/_median/_p90 over a column (PostgreSQL)."""
-    return {
-        f"{prefix}_count": Count(field),
-        f"{prefix}_avg": Avg(field),
-        f"{prefix}_median": PercentileCont(field, 0.5),
-        f"{prefix}_p90": PercentileCont(field, 0.9),
+ALL_STATS = ("avg", "median", "p90")
+
+
+def stat_annotations(field: str, prefix: str, stats=ALL_STATS) -> dict:
+    """Annotations {prefix}_count and those of _avg/_median/_p90 asked for, over a column (PostgreSQL).
+    Percentiles sort their group's values: ask only for those a page shows."""
+    makers = {
+        "avg": lambda: Avg(field),
+        "median": lambda: PercentileCont(field, 0.5),
+        "p90": lambda: PercentileCont(field, 0.9),
     }
+    return {f"{prefix}_count": Count(field), **{f"{prefix}_{s}": makers[s]() for s in stats}}
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:
@@ -57,12 +61,16 @@ def python_stats(values: list[float], prefix: str) -> dict:
     }
 
 
-def grouped_stats(qs: QuerySet, group: str | None, fields: dict[str, str], extra: dict | None = None) -> dict:
+def grouped_stats(
+    qs: QuerySet, group: str | None, fields: dict[str, str], extra: dict | None = None, stats=ALL_STATS
+) -> dict:
     """{group value: {prefix_count, prefix_avg, prefix_median, prefix_p90, **extra}} for each column in
     `fields` (prefix -> column); group None gives {None: {...}} over the whole queryset."""
     extra = extra or {}
     if has_percentiles():
-        annotations = {k: v for prefix, f in fields.items() for k, v in stat_annotations(f, prefix).items()}
+        annotations = {
+            k: v for prefix, f in fields.items() for k, v in stat_annotations(f, prefix, stats).items()
+        }
         if group is None:
             return {None: qs.aggregate(**annotations, **extra)}
         rows = qs.order_by().values(group).annotate(**annotations, **extra)

@@ -23,7 +23,7 @@ from departments.permissions import is_agent, managed_departments
 from tickets.choices import DONE_STATUSES, Status
 from tickets.models import Message, Rating, Ticket, TicketEvent
 
-from .aggregates import grouped_stats
+from .aggregates import ALL_STATS, grouped_stats
 from .periods import Period
 
 # Reply wait distribution buckets (business seconds, upper bounds); the last is open-ended.
@@ -74,20 +74,25 @@ def ticket_figures(tickets, period: Period, group: str | None) -> dict:
         else:
             for row in created.values(group).annotate(n=Count("created_at")):
                 _fill(rows, row[group], {"created": row["n"]})
+    per_agent = group == "agent"  # agents' rows show averages and the first-response median only
     first = grouped_stats(
         tickets.filter(_in(period, "first_response_at")),
         _alias(group, "first_responder_id"),
+        {"frt_b": "first_response_business_seconds"} if per_agent else
         {"frt": "first_response_seconds", "frt_b": "first_response_business_seconds"},
+        stats=("avg", "median") if per_agent else ALL_STATS,
     )
     resolved = grouped_stats(
         tickets.filter(_in(period, "resolved_at")),
         _alias(group, "resolved_by_id"),
+        {"res_b": "resolution_business_seconds"} if per_agent else
         {"res": "resolution_seconds", "res_b": "resolution_business_seconds"},
+        stats=("avg",) if per_agent else ALL_STATS,
     )
     for key, values in first.items():
         _fill(rows, key, values)
     for key, values in resolved.items():
-        _fill(rows, key, values | {"resolved": values["res_count"]})
+        _fill(rows, key, values | {"resolved": values["res_b_count"]})
     return rows
 
 
@@ -119,8 +124,8 @@ def message_figures(messages, group: str | None, *, per_ticket: bool = True) -> 
     }
     if per_ticket:  # a DISTINCT count sorts every row: only where it is shown (agents)
         extra["tickets_replied"] = Count("ticket_id", filter=Q(kind=Message.Kind.REPLY), distinct=True)
-    # Reply waits are shown in business time; the wall-clock column stays stored for other uses.
-    return grouped_stats(messages, group, {"wait_b": "response_business_seconds"}, extra)
+    # Reply waits are shown in business time (the wall-clock column stays stored): average and median.
+    return grouped_stats(messages, group, {"wait_b": "response_business_seconds"}, extra, stats=("avg", "median"))
 
 
 def rating_figures(ratings) -> dict:
@@ -291,7 +296,7 @@ def agent_report(agent: User, period: Period) -> Report:
         {"res": "resolution_seconds", "res_b": "resolution_business_seconds"},
     )
     for values in resolved.values():
-        values["resolved"] = values["res_count"]
+        values["resolved"] = values["res_b_count"]
     rated = rating_figures(ratings)
     rating_rows, distribution = rated["department"], rated["distribution"]
     events = TicketEvent.objects.filter(ticket__assignee=agent, kind=TicketEvent.Kind.ESCALATED).filter(
@@ -306,7 +311,7 @@ def agent_report(agent: User, period: Period) -> Report:
         if k in names
     ]
     totals = _merge(message_figures(messages, None), {None: rated["total"]}).get(None, {})
-    totals["frt_count"] = sum(r.get("frt_count", 0) for r in report.by_department)
+    totals["frt_count"] = sum(r.get("frt_b_count", 0) for r in report.by_department)
     totals["resolved"] = sum(r.get("resolved", 0) for r in report.by_department)
     totals["breaches"] = sum(r.get("breaches", 0) for r in report.by_department)
     report.totals = totals

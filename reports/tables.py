@@ -50,7 +50,7 @@ AGENT_COLUMNS = [
     Column("tickets_replied", _("Tickets replied to")),
     Column("replies", _("Replies")),
     Column("notes", _("Internal notes")),
-    Column("frt_count", _("First responses")),
+    Column("frt_b_count", _("First responses")),
     Column("frt_b_avg", _("First response, average (business hours)"), DURATION),
     Column("frt_b_median", _("First response, median (business hours)"), DURATION),
     Column("wait_b_median", _("Reply wait, median (business hours)"), DURATION),
