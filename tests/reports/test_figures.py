@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def page_for(client_for, user, query=NOVEMBER, department="technical"):
-    url = reverse("reports_index") + f"?department={department}&{query}" if department else "?" + query
+    url = reverse("reports_index") + (f"?department={department}&{query}" if department else "?" + query)
     response = client_for(user).get(url)
     assert response.status_code == 200
     return read_page(response.content.decode())
@@ -143,3 +143,18 @@ def test_backfill_command_rebuilds_the_stored_times(history, world):
         "department", "response_seconds", "response_business_seconds")) == expected_messages
     assert sorted(Rating.objects.values_list("department__slug", "agent__display_name", "score")) == [
         ("technical", "Anna Tech", 4), ("technical", "Anna Tech", 5), ("technical", "Boris Gone", 2)]
+
+
+def test_all_departments_add_up(history, client_for, world):
+    """The admin's overview: Technical (4 tickets, 5 replies) and Sales (T3, Sam's reply) together."""
+    page = page_for(client_for, world.admin, department="")
+    assert page.summary["sum-created"] == "5"
+    assert page.summary["sum-replies"] == "6"
+    assert page.summary["sum-backlog"] == "2"  # T4, and T3 waiting for the customer in Sales
+    assert page.summary["sum-breaches"] == "1"
+    assert page.summary["sum-rating"] == "3.67 (3)"
+    # First response over T1, T2, T3, T5 in business time: 1800, 3600, 7200, 7200 -> median 5400 s.
+    assert page.summary["sum-frt"] == "1 h 30 min"
+    departments = page.tables["table-departments"]
+    assert departments["Sales"][0] == "1" and departments["Technical support"][0] == "4"
+    assert departments["Triage"][0] == "0"
