@@ -8,13 +8,22 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import selectors, tables
 from .charts import bar_chart, line_chart
 from .periods import PRESET_LABELS, period_from
 from .serialize import report_json
 
-HISTOGRAM_LABELS = ["< 1 h", "1–4 h", "4–8 h", "8–24 h", "1–3 d", "> 3 d"]
+# Reply wait buckets (selectors.HISTOGRAM_BOUNDS).
+HISTOGRAM_LABELS = [
+    gettext_lazy("< 1 h"),
+    gettext_lazy("1–4 h"),
+    gettext_lazy("4–8 h"),
+    gettext_lazy("8–24 h"),
+    gettext_lazy("1–3 d"),
+    gettext_lazy("> 3 d"),
+]
 
 
 def _department_report(request):
