@@ -158,3 +158,16 @@ def test_all_departments_add_up(history, client_for, world):
     departments = page.tables["table-departments"]
     assert departments["Sales"][0] == "1" and departments["Technical support"][0] == "4"
     assert departments["Triage"][0] == "0"
+
+
+def test_merged_duplicate_leaves_the_backlog_as_resolved(world, lead, client_for):
+    from tickets import services
+
+    first = services.ticket_create(customer=world.customer, department=world.technical, subject="a",
+                                   body_text="x", acknowledge=False)
+    duplicate = services.ticket_create(customer=world.customer, department=world.technical, subject="b",
+                                       body_text="x", acknowledge=False)
+    services.ticket_merge(source=duplicate, target=first, actor=world.tech_agent)
+    page = page_for(client_for, lead, query="period=7d")
+    assert (page.summary["sum-created"], page.summary["sum-resolved"], page.summary["sum-backlog"]) == ("2", "1", "1")
+    assert page.summary["sum-res"] == "—"  # a merge is not a resolution with a time
