@@ -171,3 +171,16 @@ def test_merged_duplicate_leaves_the_backlog_as_resolved(world, lead, client_for
     page = page_for(client_for, lead, query="period=7d")
     assert (page.summary["sum-created"], page.summary["sum-resolved"], page.summary["sum-backlog"]) == ("2", "1", "1")
     assert page.summary["sum-res"] == "—"  # a merge is not a resolution with a time
+
+
+def test_agent_reopening_counts_and_clears_the_resolution(world, lead, client_for):
+    from tickets import services
+
+    ticket = services.ticket_create(customer=world.customer, department=world.technical, subject="a",
+                                    body_text="x", acknowledge=False)
+    services.ticket_reply(ticket=ticket, author=world.tech_agent, body_text="y", status="resolved")
+    services.ticket_reopen(ticket=ticket, actor=world.tech_agent)
+    ticket.refresh_from_db()
+    assert (ticket.resolution_seconds, ticket.resolved_by) == (None, None)
+    page = page_for(client_for, lead, query="period=7d")
+    assert (page.summary["sum-reopened"], page.summary["sum-resolved"], page.summary["sum-backlog"]) == ("1", "0", "1")
