@@ -110,9 +110,14 @@ def prepare() -> dict:
     client.force_login(agent)
     from benchmarks import search as search_bench
 
-    return {"cookie": f"sessionid={client.cookies['sessionid'].value}", "agent": agent.email,
-            "department": membership.department.slug, "ticket": ticket.number,
-            **search_bench.prepare(agent, membership.department.slug)}
+    ctx = {"cookie": f"sessionid={client.cookies['sessionid'].value}", "agent": agent.email,
+           "department": membership.department.slug, "ticket": ticket.number,
+           **search_bench.prepare(agent, membership.department.slug)}
+    try:  # the statistics page needs a manager (benchmarks/reports.py)
+        from benchmarks import reports
+    except ModuleNotFoundError:
+        return ctx
+    return reports.prepare_manager(ctx)
 
 
 def endpoints(ctx: dict) -> dict[str, list[str]]:
@@ -128,12 +133,25 @@ def endpoints(ctx: dict) -> dict[str, list[str]]:
         "queue": [url("agent_department_queue", ctx["department"])],
         "ticket_50_messages": [url("agent_ticket", ctx["ticket"])],
         "poll": [url("agent_poll")],
-        "statistics": [url("reports_index", query=f"?department={ctx['department']}")],
+        "statistics": _statistics_paths(ctx),
     }
     from benchmarks import search as search_bench  # search_rare/common/filtered and workspace
 
     candidates.update(search_bench.scenarios(ctx))
-    return {k: v for k, v in candidates.items() if all(v)}
+    return {k: v for k, v in candidates.items() if v and all(v)}
+
+
+# Pages measured with another user's session than the agent's (name -> ctx key of the cookie).
+COOKIES = {"statistics": "manager_cookie"}
+
+
+def _statistics_paths(ctx: dict) -> list[str] | None:
+    """One department over a year, as its manager sees it (benchmarks/reports.py)."""
+    if "manager_cookie" not in ctx:
+        return None
+    from benchmarks import reports
+
+    return reports.paths(ctx)
 
 
 def free_port() -> int:
@@ -170,9 +188,10 @@ def measure_http(port: int, ctx: dict) -> dict:
 
     results = {}
     for name, paths in endpoints(ctx).items():
-        http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=2, requests=20)  # warm-up
-        c1 = http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=1, requests=REQUESTS_C1)
-        c8 = http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=8, requests=REQUESTS_C1 * 2)
+        cookie = ctx[COOKIES.get(name, "cookie")]
+        http_load.run("127.0.0.1", port, paths, cookie, concurrency=2, requests=20)  # warm-up
+        c1 = http_load.run("127.0.0.1", port, paths, cookie, concurrency=1, requests=REQUESTS_C1)
+        c8 = http_load.run("127.0.0.1", port, paths, cookie, concurrency=8, requests=REQUESTS_C1 * 2)
         results[name] = {"c1": c1.summary(), "c8": c8.summary(), "target_p95_ms": TARGETS_MS.get(name)}
     return results
 
@@ -184,7 +203,7 @@ def soak(port: int, ctx: dict, remaining: int) -> int:
 
     if remaining <= 0:
         return 0
-    paths = [p for ps in endpoints(ctx).values() for p in ps]
+    paths = [p for name, ps in endpoints(ctx).items() if name not in COOKIES for p in ps]
     return http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=8, requests=remaining).summary()["requests"]
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("mailgateway.urls")),
     path("sla/", include("sla.urls")),
     path("search/", include("search.urls")),
+    path("reports/", include("reports.urls")),
 ]

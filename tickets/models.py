@@ -92,6 +92,32 @@ class Ticket(models.Model):
     sla_resumed_at = models.DateTimeField(null=True, blank=True)
     sla_elapsed = models.PositiveIntegerField(default=0, db_default=0)
 
+    # Report figures (reports app), written by tickets.services.report_times when they happen: seconds of
+    # wall-clock time and of the department's business hours (equal when it has none). Resolution is
+    # cleared on reopen and measured again, from creation, when the ticket is resolved again.
+    first_response_seconds = models.PositiveIntegerField(_("first response time"), null=True, blank=True)
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("first responder"),
+        db_index=False,  # only aggregated through the report indexes, never looked up alone
+    )
+    resolution_seconds = models.PositiveIntegerField(_("resolution time"), null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+        db_index=False,  # only aggregated through the report indexes, never looked up alone
+    )
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -115,6 +141,26 @@ class Ticket(models.Model):
                 fields=["resolution_due_at"], name="ticket_res_due_idx", condition=Q(resolution_due_at__isnull=False)
             ),
             models.Index(fields=["sla_check_at"], name="ticket_sla_check_idx", condition=Q(sla_check_at__isnull=False)),
+            # Reports: one department over a period (created, resolved, first response), index-only where
+            # the aggregated columns are included.
+            models.Index(
+                fields=["department", "created_at"],
+                name="ticket_report_created_idx",
+                # id and assignee: breaches join events to the department's tickets from this index alone
+                include=["resolved_at", "assignee", "id"],
+            ),
+            models.Index(
+                fields=["department", "resolved_at"],
+                name="ticket_report_resolved_idx",
+                include=["resolution_seconds", "resolution_business_seconds", "resolved_by"],
+                condition=Q(resolved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["department", "first_response_at"],
+                name="ticket_report_frt_idx",
+                include=["first_response_seconds", "first_response_business_seconds", "first_responder"],
+                condition=Q(first_response_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=4), name="ticket_priority_range"),
@@ -162,6 +208,19 @@ class Message(models.Model):
     message_id = models.CharField(max_length=998, blank=True, default="")
     in_reply_to = models.CharField(max_length=998, blank=True, default="")
     references = models.TextField(blank=True, default="")
+    # Report figures of agent replies and notes (tickets.services.report_times): the department the ticket
+    # was in when it was written (so transfers attribute correctly), and for a reply how long the customer
+    # had waited for it (from the oldest unanswered customer message), wall-clock and business seconds.
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # message_report_idx leads with it; a second index on the biggest table would only cost
+    )
+    response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -171,6 +230,12 @@ class Message(models.Model):
             models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
             models.Index(fields=["message_id"], name="message_msgid_idx", condition=~Q(message_id="")),
             models.Index(fields=["author", "kind", "created_at"], name="message_author_idx"),
+            models.Index(
+                fields=["department", "created_at"],
+                name="message_report_idx",
+                include=["kind", "author", "ticket", "response_seconds", "response_business_seconds"],
+                condition=Q(department__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,7 +314,15 @@ class TicketEvent(models.Model):
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_idx"),
+            # Reports count breaches (escalations) and reopenings in a period.
+            models.Index(
+                fields=["kind", "created_at"],
+                name="event_report_idx",
+                condition=Q(kind__in=["escalated", "reopened", "status"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.ticket_id})"
@@ -297,8 +370,20 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Copied from the rated reply (its Message.department and author) so reports count ratings per
+    # department and agent from this table's own indexes, without joining the messages.
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
+        indexes = [
+            models.Index(fields=["department", "created_at"], name="rating_report_idx", include=["agent", "score"]),
+            models.Index(fields=["agent", "created_at"], name="rating_agent_idx", include=["department", "score"]),
+        ]
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_range")]

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tickets.models import Attachment, Message, Ticket
+from tickets.models import Attachment, Message, Rating, Ticket
 
 
 @pytest.mark.django_db(transaction=True)
@@ -23,6 +23,12 @@ def test_generate_dataset_builds_a_realistic_dataset_and_restores_indexes():
     assert kinds == {"customer", "reply", "note"}
     assert Ticket.objects.filter(subject__regex=r"[а-я]").exists() and Ticket.objects.filter(subject__regex=r"^[a-z ]+$").exists()
     assert Attachment.objects.exists()
+    # Report figures (reports app) are filled like the services would.
+    answered = Ticket.objects.exclude(status="new")
+    assert not answered.filter(first_response_seconds__isnull=True).exists()
+    assert not Ticket.objects.filter(resolved_at__isnull=False, resolution_seconds__isnull=True).exists()
+    assert not Message.objects.filter(kind="reply", department__isnull=True).exists()
+    assert Rating.objects.filter(score=5).count() > Rating.objects.filter(score=1).count() > 0
     assert set(Ticket.objects.values_list("status", flat=True)) >= {"new", "open", "pending", "resolved", "closed"}
     with connection.cursor() as c:
         c.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'tickets_message'")

@@ -11,6 +11,7 @@ from ..attachments import IncomingFile
 from ..choices import DONE_STATUSES, Channel, Status
 from ..mentions import resolve_mentions
 from ..models import Message, Ticket, TicketEvent
+from . import report_times
 from .common import add_message, check_files, lock, record, touch
 
 
@@ -49,13 +50,16 @@ def ticket_customer_message(
         if old in DONE_STATUSES:
             ticket.status = Status.OPEN
             ticket.resolved_at = ticket.closed_at = None
+            report_times.on_status(ticket, author, message.created_at)
             record(ticket, TicketEvent.Kind.REOPENED, actor=author, old=old)
         elif old == Status.PENDING:
             ticket.status = Status.OPEN
             record(ticket, TicketEvent.Kind.STATUS, actor=author, old=old, new=Status.OPEN)
         ticket.waiting_since = ticket.waiting_since or message.created_at
         sla_changed = sla_recompute(ticket, message.created_at, save=False)
-        touch(ticket, "status", "resolved_at", "closed_at", "waiting_since", *sla_changed)  # one UPDATE
+        touch(
+            ticket, "status", "resolved_at", "closed_at", "waiting_since", *report_times.TICKET_FIELDS, *sla_changed
+        )  # one UPDATE
         notifications.customer_replied(ticket, message)
         webhook_events.message_added(message)
     return message
@@ -86,6 +90,7 @@ def ticket_reply(
         files=checked,
         cc=list(cc),
     )
+    report_times.on_agent_message(ticket, message)  # before first_response_at and waiting_since change
     now = timezone.now()
     ticket.first_response_at = ticket.first_response_at or now
     ticket.waiting_since = None
@@ -93,7 +98,16 @@ def ticket_reply(
         record(ticket, TicketEvent.Kind.STATUS, actor=author, old=ticket.status, new=status)
         ticket.status = status
         _stamp_status_times(ticket, now)
-    touch(ticket, "first_response_at", "waiting_since", "status", "resolved_at", "closed_at")
+        report_times.on_status(ticket, author, now)
+    touch(
+        ticket,
+        "first_response_at",
+        "waiting_since",
+        "status",
+        "resolved_at",
+        "closed_at",
+        *report_times.TICKET_FIELDS,
+    )
     sla_recompute(ticket, now)
     notifications.agent_replied(ticket, message)
     webhook_events.message_added(message)
@@ -106,6 +120,7 @@ def ticket_note(*, ticket: Ticket, author, body_text: str, files: Iterable[Incom
     checked = check_files(files)
     ticket = lock(ticket)
     message = add_message(ticket, kind=Message.Kind.NOTE, author=author, body_text=body_text, files=checked)
+    report_times.on_agent_message(ticket, message)
     touch(ticket)
     mentioned = [u for u in resolve_mentions(ticket.department_id, body_text) if u != author]
     if mentioned:

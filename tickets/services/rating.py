@@ -18,6 +18,12 @@ def reply_rate(*, message: Message, customer, score: int, comment: str = "") -> 
     if message.kind != Message.Kind.REPLY or message.ticket.customer_id != customer.pk or score not in SCORES:
         raise RatingNotAllowed
     rating, _created = Rating.objects.update_or_create(
-        message=message, defaults={"score": score, "comment": comment.strip()[:2000]}
+        message=message,
+        defaults={
+            "score": score,
+            "comment": comment.strip()[:2000],
+            "department_id": message.department_id or message.ticket.department_id,
+            "agent_id": message.author_id,
+        },
     )
     return rating

@@ -8,6 +8,7 @@ from .. import notifications
 from ..choices import Status
 from ..exceptions import AssignmentNotAllowed, TransferNotAllowed
 from ..models import Product, Ticket, TicketEvent
+from . import report_times
 from .common import lock, record, touch
 from .conversation import _stamp_status_times
 
@@ -41,11 +42,13 @@ def ticket_set_status(*, ticket: Ticket, actor, status: str) -> Ticket:
         return ticket
     old = ticket.status
     ticket.status = status
-    _stamp_status_times(ticket, timezone.now())
+    now = timezone.now()
+    _stamp_status_times(ticket, now)
+    report_times.on_status(ticket, actor, now)
     if status in (Status.RESOLVED, Status.CLOSED):
         ticket.waiting_since = None
     event = record(ticket, TicketEvent.Kind.STATUS, actor=actor, old=old, new=status)
-    touch(ticket, "status", "resolved_at", "closed_at", "waiting_since")
+    touch(ticket, "status", "resolved_at", "closed_at", "waiting_since", *report_times.TICKET_FIELDS)
     sla_recompute(ticket, ticket.updated_at)
     notifications.status_changed(ticket, event)
     return ticket

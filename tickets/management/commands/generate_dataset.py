@@ -20,7 +20,8 @@ from departments.models import Department, DepartmentAddress, Membership
 from search import sql as search_sql
 from sla.models import SlaPolicy
 
-BIG_TABLES = ["tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_attachment", "accounts_user"]
+BIG_TABLES = ["tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_attachment", "tickets_rating",
+              "accounts_user"]
 
 EN_WORDS = (
     "server website error database backup email domain certificate timeout password invoice payment "
@@ -65,7 +66,9 @@ class Command(BaseCommand):
             self.stdout.write(f"search vectors computed in {self.search_seconds:.1f} s")
         with connection.cursor() as c:
             c.execute("SELECT setval('tickets_ticket_number_seq', (SELECT COALESCE(MAX(number), 10000) FROM tickets_ticket))")
-            c.execute("ANALYZE")
+            # VACUUM too: it sets the visibility map, without which PostgreSQL cannot use index-only scans
+            # (the reports' covering indexes); autovacuum would do it on a live system, later.
+            c.execute("VACUUM ANALYZE")
         self.stdout.write(f"generated {tickets} tickets in {time.monotonic() - started:.0f} s")
 
     # --- staff and customers (small, through the ORM) -----------------------------------------------
@@ -136,10 +139,13 @@ class Command(BaseCommand):
                 c.execute(self._ticket_sql(dept_arr, agent_arr, first_customer, n_customers) % (lo, hi))
                 c.execute(self._message_sql(agent_arr) % (lo, hi))
                 c.execute(self._attachment_sql() % (lo, hi))
+                c.execute(self._rating_sql() % (lo, hi))
+                c.execute(self._report_event_sql() % (lo, hi, lo, hi))
             done += size
             self._progress(done, n)
         with connection.cursor() as c:
-            for table in ("tickets_ticket", "tickets_message", "tickets_attachment"):
+            for table in ("tickets_ticket", "tickets_message", "tickets_attachment", "tickets_rating",
+                          "tickets_ticketevent"):
                 c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
         self.stdout.write("")
 
@@ -153,18 +159,20 @@ class Command(BaseCommand):
         INSERT INTO tickets_ticket (id, number, subject, customer_id, department_id, status, priority, assignee_id,
             product_id, fields, channel, merged_into_id, created_at, updated_at, first_response_at, resolved_at,
             closed_at, waiting_since, first_response_due_at, next_response_due_at, resolution_due_at,
-            escalated_at, escalation_level, sla_warn_at, sla_check_at, sla_resumed_at, sla_elapsed)
+            escalated_at, escalation_level, sla_warn_at, sla_check_at, sla_resumed_at, sla_elapsed,
+            first_response_seconds, first_response_business_seconds, first_responder_id,
+            resolution_seconds, resolution_business_seconds, resolved_by_id)
         SELECT t, 10000 + t,
             CASE WHEN t %% 2 = 0 THEN {ru} ELSE {en} END,
             {first_customer} + ({h} %% {n_customers}),
             ({dept_arr})[1 + ({h} / 13) %% 20],
             st, 1 + ({h} / 17) %% 4,
-            CASE WHEN ({h} / 19) %% 4 = 0 THEN NULL ELSE ({agent_arr})[1 + ({h} / 23) %% 200] END,
+            assignee,
             NULL, '{{}}'::jsonb, CASE WHEN t %% 3 = 0 THEN 'web' ELSE 'email' END, NULL,
             c, c + interval '3 hours',
-            CASE WHEN st = 'new' THEN NULL ELSE c + interval '2 hours' END,
-            CASE WHEN st IN ('resolved', 'closed') THEN c + interval '1 day' END,
-            CASE WHEN st = 'closed' THEN c + interval '2 days' END,
+            CASE WHEN st = 'new' THEN NULL ELSE c + frt * interval '1 second' END,
+            CASE WHEN st IN ('resolved', 'closed') THEN c + res * interval '1 second' END,
+            CASE WHEN st = 'closed' THEN c + (res + 86400) * interval '1 second' END,
             CASE WHEN st IN ('new', 'open') THEN c END,
             -- SLA (sla app): running clocks due within the next 8 hours (resolution 2 days later), one in
             -- fifty breached and already escalated; warnings at 48 minutes before the due time; the sweep
@@ -178,8 +186,22 @@ class Command(BaseCommand):
             CASE WHEN st IN ('new', 'open') AND due_min > 0
                  THEN now() + (CASE WHEN due_min > 48 THEN due_min - 48 ELSE due_min END) * interval '1 minute' END,
             CASE WHEN st IN ('new', 'open') THEN c END,
-            CASE WHEN st = 'pending' THEN 3600 ELSE 0 END
+            CASE WHEN st = 'pending' THEN 3600 ELSE 0 END,
+            -- Report figures (reports app): the dataset has no business hours, so business = wall clock.
+            CASE WHEN st = 'new' THEN NULL ELSE frt END,
+            CASE WHEN st = 'new' THEN NULL ELSE frt END,
+            CASE WHEN st = 'new' THEN NULL
+                 ELSE COALESCE(assignee, ({agent_arr})[1 + ({h} / 37) %% 200]) END,
+            CASE WHEN st IN ('resolved', 'closed') THEN res END,
+            CASE WHEN st IN ('resolved', 'closed') THEN res END,
+            CASE WHEN st IN ('resolved', 'closed') THEN assignee END
         FROM (SELECT t, {created} AS c,
+                     -- first response 2 min .. ~10 h (skewed short), resolution a first response later
+                     -- plus up to 3 days
+                     120 + (({h} / 41) %% 600) * (({h} / 43) %% 60) AS frt,
+                     120 + (({h} / 41) %% 600) * (({h} / 43) %% 60) + ({h} / 47) %% 259200 AS res,
+                     CASE WHEN ({h} / 19) %% 4 = 0 THEN NULL ELSE ({agent_arr})[1 + ({h} / 23) %% 200] END
+                       AS assignee,
                      (CASE WHEN {h} %% 50 = 0 THEN -1 ELSE 1 END) * (5 + ({h} / 31) %% 475) AS due_min,
                      -- As in a real helpdesk, the last month's tickets are in every state and older ones are
                      -- nearly all closed (about 2%% of all tickets are active, a few stale ones among them).
@@ -197,7 +219,7 @@ class Command(BaseCommand):
         ru = " ".join(_pick(RU_WORDS, f"{h} / {p}") + " || ' ' ||" for p in (2, 3, 5, 7, 11, 13)) + "'.'"
         return f"""
         INSERT INTO tickets_message (ticket_id, kind, channel, author_id, body_text, body_html, cc, created_at,
-            message_id, in_reply_to, "references")
+            message_id, in_reply_to, "references", department_id, response_seconds, response_business_seconds)
         SELECT t.id,
             CASE WHEN k = 1 OR k %% 2 = 1 THEN 'customer' WHEN k %% 4 = 0 THEN 'note' ELSE 'reply' END,
             t.channel,
@@ -209,7 +231,11 @@ class Command(BaseCommand):
               || CASE WHEN {h} %% 100000 = 7 THEN ' quasar квазар' ELSE '' END
               || ' ' || repeat('Lorem ipsum dolor sit amet. ', 4),
             '', '[]'::jsonb, t.created_at + k * interval '1 hour',
-            CASE WHEN t.channel = 'email' THEN 'bench-' || t.id || '-' || k || '@bench.example' ELSE '' END, '', ''
+            CASE WHEN t.channel = 'email' THEN 'bench-' || t.id || '-' || k || '@bench.example' ELSE '' END, '', '',
+            -- report figures: agent messages carry their department, replies the customer's wait
+            CASE WHEN k = 1 OR k %% 2 = 1 THEN NULL ELSE t.department_id END,
+            CASE WHEN k > 1 AND k %% 2 = 0 AND k %% 4 <> 0 THEN 60 + ({h} / 7) %% 14400 END,
+            CASE WHEN k > 1 AND k %% 2 = 0 AND k %% 4 <> 0 THEN 60 + ({h} / 7) %% 14400 END
         FROM tickets_ticket t
         CROSS JOIN LATERAL generate_series(1, 1 + abs(hashint4(t.id::int)) %% 9) k
         WHERE t.id BETWEEN %d AND %d"""
@@ -272,6 +298,29 @@ class Command(BaseCommand):
         finally:
             connections.close_all()
         return bounds[1] - bounds[0] + 1
+
+    @staticmethod
+    def _rating_sql() -> str:
+        """Customers rate about one reply in six, mostly well (5 * 40%, 4 * 30%, 3, 2, 1 * 10%), a day later."""
+        return """
+        INSERT INTO tickets_rating (message_id, score, comment, created_at, department_id, agent_id)
+        SELECT m.id, (ARRAY[5,5,5,5,4,4,4,3,2,1])[1 + abs(hashint4(m.id::int)) %% 10], '',
+               m.created_at + interval '1 day', m.department_id, m.author_id
+        FROM tickets_message m
+        WHERE m.ticket_id BETWEEN %d AND %d AND m.kind = 'reply' AND abs(hashint4(m.id::int) / 3) %% 6 = 0"""
+
+    @staticmethod
+    def _report_event_sql() -> str:
+        """SLA breaches (escalations) on 1 ticket in 25 and reopenings on 1 in 30, as the reports count them."""
+        return """
+        INSERT INTO tickets_ticketevent (ticket_id, kind, actor_id, data, created_at)
+        SELECT t.id, 'escalated', NULL, '{"level": 1, "target": "first_response"}'::jsonb,
+               t.created_at + interval '1 hour'
+        FROM tickets_ticket t WHERE t.id BETWEEN %d AND %d AND abs(hashint4(t.id::int) / 53) %% 25 = 0
+        UNION ALL
+        SELECT t.id, 'reopened', t.customer_id, '{"old": "resolved"}'::jsonb, t.resolved_at + interval '1 hour'
+        FROM tickets_ticket t
+        WHERE t.id BETWEEN %d AND %d AND t.resolved_at IS NOT NULL AND abs(hashint4(t.id::int) / 59) %% 30 = 0"""
 
     # --- indexes ------------------------------------------------------------------------------------
     def _drop_indexes(self) -> list[tuple[str, str]]:

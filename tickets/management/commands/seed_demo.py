@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from departments.models import Department, DepartmentAddress, FormKind, Membership
+from sla.selectors import calendar_for
 from tickets import services
 from tickets.choices import Channel, Status
-from tickets.models import Message, Product, Ticket
+from tickets.models import Message, Product, Ticket, TicketEvent
+from tickets.report_backfill import backfill
 
 PASSWORD = "demo"  # noqa: S105 - demo data only, printed for the developer
 
@@ -79,6 +81,8 @@ class Command(BaseCommand):
             if not Ticket.objects.filter(fields__demo=True).exists():
                 # The demo's mail goes through the real outbox, into var/mail/ by default.
                 created = self._tickets(departments, staff, customers, products)
+                # The report figures (reports app) follow the backdated times.
+                backfill(Ticket, Message, TicketEvent, calendar_for=calendar_for, only_missing=False)
             # Departed staff leave after answering, so their replies show a deactivated author.
             User.objects.filter(email__in=[s[0] for s in STAFF if not s[5]]).update(is_active=False)
         self._print_logins(created)
@@ -153,6 +157,8 @@ class Command(BaseCommand):
             Message.objects.filter(pk=msg.pk).update(created_at=when + timedelta(hours=i))
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=False).update(
             first_response_at=when + timedelta(hours=2))
+        Ticket.objects.filter(pk=ticket.pk, resolved_at__isnull=False).update(
+            resolved_at=when + timedelta(hours=2))
         ticket.events.update(created_at=when)
 
     def _print_logins(self, created: int) -> None:
