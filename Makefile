@@ -48,7 +48,7 @@ lint: install
 	$(BIN)/ruff check .
 
 messages: install
-	cd $(CURDIR) && $(BIN)/python manage.py makemessages -l ru -l uk -l de --no-obsolete --no-location && $(BIN)/python manage.py compilemessages
+	cd $(CURDIR) && $(BIN)/python manage.py makemessages -l ru -l uk -l de --no-obsolete --no-location && $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var
