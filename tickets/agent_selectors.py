@@ -151,6 +151,23 @@ def bulk_menus(user) -> dict[str, list[tuple[int, str]]]:
 # --- Ticket page -------------------------------------------------------------------------------------
 
 
+def meta_choices(ticket: Ticket) -> dict[str, list[tuple]]:
+    """Choices of the side panel's menus as (value, label) pairs, the same ones its forms validate:
+    the department's active agents, priorities, active products, other active departments."""
+    agents = (
+        User.objects.filter(memberships__department_id=ticket.department_id, is_active=True)
+        .order_by("display_name", "email")
+        .only("pk", "display_name", "email")
+    )
+    departments = Department.objects.active().exclude(pk=ticket.department_id).order_by("position", "name")
+    return {
+        "agents": [(u.pk, u.name) for u in agents],
+        "priorities": [(value, str(label)) for value, label in Priority.choices],
+        "products": list(Product.objects.filter(is_active=True).order_by("position", "name").values_list("pk", "name")),
+        "departments": list(departments.values_list("pk", "name")),
+    }
+
+
 def timeline(ticket: Ticket) -> list:
     """The conversation with internal notes and events, messages split into new text and quoted text,
     events described in words (names looked up in one query per kind of referenced object)."""
