@@ -122,6 +122,8 @@ def endpoints(ctx: dict) -> dict[str, list[str]]:
     candidates = {
         "queue": [url("agent_department_queue", ctx["department"])],
         "ticket_50_messages": [url("agent_ticket", ctx["ticket"])],
+        # The agent's workspace across all his departments ("My tickets"), as the queue page serves it.
+        "workspace": [url("agent_queue", query="?queue=mine")],
         "poll": [url("agent_poll")],
         "search_rare": [url("search", query="?q=quasar")],
         "search_common": [url("search", query="?q=kubernetes")],
