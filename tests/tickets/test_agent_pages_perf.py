@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import UserFactory, make_ticket
+from tests.factories import UserFactory, make_ticket, member
 from tickets import services
 from tickets.choices import Status
 from tickets.message_body import body_for_display, render_body
@@ -299,3 +299,24 @@ def test_generated_dataset_stores_the_timeline_html_the_services_would():
     for m in sample:
         rendered = render_body(m.body_text, m.body_html)
         assert (m.shown_html, m.quoted_html) == (rendered.shown, rendered.quoted)
+
+
+def test_timeline_items_escape_names_reasons_and_comments(world, client_for):
+    from tickets.models import Rating
+
+    ticket = make_ticket(world.customer, world.technical, acknowledge=False)
+    world.tech_agent.display_name = "<b>Evil</b> Agent"
+    world.tech_agent.save()
+    reply = services.ticket_reply(ticket=ticket, author=world.tech_agent, body_text="done")
+    Rating.objects.create(message=reply, score=4, comment='<script>x()</script> "ok"')
+    services.ticket_transfer(
+        ticket=ticket, actor=world.tech_agent, department=world.sales, reason="<i>wrong</i> desk"
+    )
+    manager = member(UserFactory(is_agent=True, display_name="Sales Boss", language="en"), world.sales)
+    page = client_for(manager).get(reverse("agent_ticket", args=[ticket.number])).content.decode()
+    conversation = page[page.index('id="conversation"') : page.index('id="new-activity"')]
+    assert "&lt;b&gt;Evil&lt;/b&gt; Agent" in conversation and "<b>Evil</b>" not in conversation
+    assert "&lt;i&gt;wrong&lt;/i&gt; desk" in conversation and "<i>wrong</i>" not in conversation
+    assert "Customer rating: 4 of 5" in conversation
+    assert "&lt;script&gt;x()&lt;/script&gt; &quot;ok&quot;" in conversation and "<script>x()" not in conversation
+    assert f'href="/agent/tickets/{ticket.number}/split/{reply.pk}/"' in conversation
