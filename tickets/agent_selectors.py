@@ -96,12 +96,18 @@ def queue_tickets(
 TEXT_SORTS = {"subject", "customer", "assignee"}  # sorted like a dictionary, Cyrillic included
 
 
+# Columns that are never NULL sort without NULLS LAST, so "ORDER BY updated_at DESC, id DESC" matches the
+# partial queue indexes (SQLite cannot declare NULLS LAST in an index).
+NOT_NULL_SORTS = {"reference", "status", "priority", "activity"}
+
+
 def ordering(sort: str) -> list:
     key = sort.lstrip("-") if sort.lstrip("-") in SORTS else DEFAULT_SORT.lstrip("-")
     expr = natural_order(SORTS[key]) if key in TEXT_SORTS else F(SORTS[key])
+    nulls = {} if key in NOT_NULL_SORTS else {"nulls_last": True}
     if sort.startswith("-"):
-        return [expr.desc(nulls_last=True), "-pk"]
-    return [expr.asc(nulls_last=True), "-pk"]
+        return [expr.desc(**nulls), "-pk"]
+    return [expr.asc(**nulls), "-pk"]
 
 
 def queue_counts(*, user, department=None, within: list[int] | None = None) -> dict[str, int]:

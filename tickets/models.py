@@ -126,14 +126,14 @@ class Ticket(models.Model):
             # size follows the open workload, not the history (benchmarks/agent_pages.md).
             models.Index(
                 "department",
-                F("updated_at").desc(nulls_last=True),
+                F("updated_at").desc(),
                 F("id").desc(),
                 name="ticket_active_dept_idx",
                 condition=Q(status__in=ACTIVE_STATUSES),
             ),
             models.Index(
                 "assignee",
-                F("updated_at").desc(nulls_last=True),
+                F("updated_at").desc(),
                 F("id").desc(),
                 name="ticket_active_assignee_idx",
                 condition=Q(status__in=ACTIVE_STATUSES),

@@ -31,11 +31,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(models.F('department'), models.OrderBy(models.F('updated_at'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ('new', 'open', 'pending'))), name='ticket_active_dept_idx'),
+            index=models.Index(models.F('department'), models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ('new', 'open', 'pending'))), name='ticket_active_dept_idx'),
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(models.F('assignee'), models.OrderBy(models.F('updated_at'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ('new', 'open', 'pending'))), name='ticket_active_assignee_idx'),
+            index=models.Index(models.F('assignee'), models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ('new', 'open', 'pending'))), name='ticket_active_assignee_idx'),
         ),
         migrations.AddIndex(
             model_name='ticket',
