@@ -42,7 +42,8 @@ _SUB_MINUTE = set("sueOTZIrcU\\")
 _FORMATTED: dict = {}
 
 
-def _formatted(value, format_name: str) -> str:
+def formatted_date(value, format_name: str) -> str:
+    """date_format(value, format_name), memoized as explained above; value in the active time zone."""
     fmt = get_format(format_name)
     if _SUB_MINUTE & set(fmt):
         return date_format(value, format_name)
@@ -60,7 +61,7 @@ def time_element(value, format_name: str = "DATETIME_FORMAT") -> str:
     if not value:
         return ""
     value = template_localtime(value)
-    return f'<time datetime="{value.isoformat()}">{escape(_formatted(value, format_name))}</time>'
+    return f'<time datetime="{value.isoformat()}">{escape(formatted_date(value, format_name))}</time>'
 
 
 def _person(user, former_class: str) -> tuple[str, str]:
