@@ -138,11 +138,6 @@ class Ticket(models.Model):
                 name="ticket_active_assignee_idx",
                 condition=Q(status__in=ACTIVE_STATUSES),
             ),
-            models.Index(
-                fields=["department"],
-                name="ticket_active_escalated_idx",
-                condition=Q(status__in=ACTIVE_STATUSES, escalated_at__isnull=False),
-            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=4), name="ticket_priority_range"),

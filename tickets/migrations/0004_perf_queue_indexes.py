@@ -37,8 +37,4 @@ class Migration(migrations.Migration):
             model_name='ticket',
             index=models.Index(models.F('assignee'), models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ('new', 'open', 'pending'))), name='ticket_active_assignee_idx'),
         ),
-        migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('escalated_at__isnull', False), ('status__in', ('new', 'open', 'pending'))), fields=['department'], name='ticket_active_escalated_idx'),
-        ),
     ]
