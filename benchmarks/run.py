@@ -29,7 +29,7 @@ REQUESTS_C1 = int(os.environ.get("BENCH_REQUESTS", "200"))
 SOAK_REQUESTS = int(os.environ.get("BENCH_SOAK_REQUESTS", "10000"))  # worker RSS is read after this many
 TARGETS_MS = {  # p95 server-side targets at 1,000,000 tickets (issue 11)
     "queue": 25, "ticket_50_messages": 35, "poll": 5, "search_rare": 150, "search_common": 150,
-    "search_filtered": 150, "workspace": 25, "statistics": 500,
+    "search_filtered": 150, "workspace": 25, "my_tickets": 25, "statistics": 500,
     "api_ticket_list": 30, "api_ticket_detail_50_messages": 40,
 }
 
@@ -132,6 +132,9 @@ def endpoints(ctx: dict) -> dict[str, list[str]]:
     candidates = {
         "queue": [url("agent_department_queue", ctx["department"])],
         "ticket_50_messages": [url("agent_ticket", ctx["ticket"])],
+        # The agent's tickets across all his departments ("My tickets"); "workspace" (a saved search) is
+        # added by benchmarks/search.py.
+        "my_tickets": [url("agent_queue", query="?queue=mine")],
         "poll": [url("agent_poll")],
         "statistics": _statistics_paths(ctx),
     }

@@ -5,6 +5,7 @@ from django.utils import timezone
 from webhooks import events as webhook_events
 
 from ..attachments import IncomingFile, check_file, store_attachment
+from ..message_body import stored_fields
 from ..models import Message, Ticket, TicketEvent
 
 
@@ -21,7 +22,8 @@ def record(ticket: Ticket, kind: str, actor=None, **data) -> TicketEvent:
 
 def add_message(ticket: Ticket, *, kind: str, author, body_text: str, files: Iterable[IncomingFile] = (), **extra):
     """Create a message with its attachments. Files must be checked first (check_files)."""
-    message = Message.objects.create(ticket=ticket, kind=kind, author=author, body_text=body_text, **extra)
+    rendered = stored_fields(body_text, extra.get("body_html", ""))
+    message = Message.objects.create(ticket=ticket, kind=kind, author=author, body_text=body_text, **rendered, **extra)
     for incoming, content_type in files:
         store_attachment(message, incoming, content_type)
     return message

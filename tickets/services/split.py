@@ -59,6 +59,8 @@ def _copy_message(message: Message, ticket: Ticket) -> Message:
         author=message.author,
         body_text=message.body_text,
         body_html=message.body_html,
+        shown_html=message.shown_html,
+        quoted_html=message.quoted_html,
         cc=message.cc,
     )
     # Keep the original time: the copy is the same message, not a new one.

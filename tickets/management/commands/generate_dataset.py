@@ -217,20 +217,19 @@ class Command(BaseCommand):
         h = "abs(hashint4((t.id * 16 + k)::int))"
         en = " ".join(_pick(EN_WORDS, f"{h} / {p}") + " || ' ' ||" for p in (2, 3, 5, 7, 11, 13)) + "'.'"
         ru = " ".join(_pick(RU_WORDS, f"{h} / {p}") + " || ' ' ||" for p in (2, 3, 5, 7, 11, 13)) + "'.'"
+        # The timeline HTML is stored with the message, as the services do (tickets.message_body): a plain
+        # paragraph, since these bodies have no quotes or line breaks and their words need no escaping.
         return f"""
-        INSERT INTO tickets_message (ticket_id, kind, channel, author_id, body_text, body_html, cc, created_at,
-            message_id, in_reply_to, "references", department_id, response_seconds, response_business_seconds)
+        INSERT INTO tickets_message (ticket_id, kind, channel, author_id, body_text, body_html, shown_html,
+            quoted_html, cc, created_at, message_id, in_reply_to, "references", department_id, response_seconds,
+            response_business_seconds)
         SELECT t.id,
             CASE WHEN k = 1 OR k %% 2 = 1 THEN 'customer' WHEN k %% 4 = 0 THEN 'note' ELSE 'reply' END,
             t.channel,
             CASE WHEN k = 1 OR k %% 2 = 1 THEN t.customer_id
                  ELSE COALESCE(t.assignee_id, ({agent_arr})[1 + {h} %% 200]) END,
-            CASE WHEN t.id %% 2 = 0 THEN {ru} ELSE {en} END
-              -- benchmark search terms: 'kubernetes' in ~1%% of messages, 'quasar квазар' in ~0.001%%
-              || CASE WHEN {h} %% 100 = 0 THEN ' kubernetes' ELSE '' END
-              || CASE WHEN {h} %% 100000 = 7 THEN ' quasar квазар' ELSE '' END
-              || ' ' || repeat('Lorem ipsum dolor sit amet. ', 4),
-            '', '[]'::jsonb, t.created_at + k * interval '1 hour',
+            b.body, '', '<div class="msg-body"><p>' || b.body || '</p></div>', '',
+            '[]'::jsonb, t.created_at + k * interval '1 hour',
             CASE WHEN t.channel = 'email' THEN 'bench-' || t.id || '-' || k || '@bench.example' ELSE '' END, '', '',
             -- report figures: agent messages carry their department, replies the customer's wait
             CASE WHEN k = 1 OR k %% 2 = 1 THEN NULL ELSE t.department_id END,
@@ -238,6 +237,12 @@ class Command(BaseCommand):
             CASE WHEN k > 1 AND k %% 2 = 0 AND k %% 4 <> 0 THEN 60 + ({h} / 7) %% 14400 END
         FROM tickets_ticket t
         CROSS JOIN LATERAL generate_series(1, 1 + abs(hashint4(t.id::int)) %% 9) k
+        CROSS JOIN LATERAL (SELECT
+            CASE WHEN t.id %% 2 = 0 THEN {ru} ELSE {en} END
+              -- benchmark search terms: 'kubernetes' in ~1%% of messages, 'quasar квазар' in ~0.001%%
+              || CASE WHEN {h} %% 100 = 0 THEN ' kubernetes' ELSE '' END
+              || CASE WHEN {h} %% 100000 = 7 THEN ' quasar квазар' ELSE '' END
+              || ' ' || repeat('Lorem ipsum dolor sit amet. ', 4) AS body) b
         WHERE t.id BETWEEN %d AND %d"""
 
     @staticmethod

@@ -4,7 +4,7 @@ from mailgateway.selectors import delivery_status, held_mail, messages_with_orig
 from sla.selectors import ticket_sla_state
 
 from ... import presence
-from ...agent_selectors import ticket_links, timeline
+from ...agent_selectors import meta_choices, ticket_links, timeline
 from ...canned import canned_for_ticket
 from ...forms import AssignForm, DetailsForm, NoteForm, PriorityForm, ReplyForm, StatusForm, TransferForm
 from ...models import Message
@@ -58,4 +58,5 @@ def meta_forms(ticket) -> dict:
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "details_form": DetailsForm(initial={"subject": ticket.subject, "product": ticket.product_id}),
         "transfer_form": TransferForm(ticket=ticket),
+        "choices": meta_choices(ticket),  # the menus of these forms, rendered as plain loops
     }

@@ -1,0 +1,171 @@
+"""HTML of one timeline item (a message or an event), written in Python.
+
+The ticket page shows 50 messages and about as many events; through the template engine each item cost
+about 110 µs (variable lookups, includes, filters), a quarter of the page. Here it is a handful of
+f-strings with every value escaped (`escape`) or already safe (the message body, rendered and sanitized
+when the message was stored; see tickets.message_body). The partials tickets/_message.html and
+_event.html call this too, so the markup has one home. Strings are translated with the same msgids the
+templates used.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import filesizeformat
+from django.urls import get_script_prefix, reverse
+from django.utils.formats import date_format, get_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString
+from django.utils.timezone import template_localtime
+from django.utils.translation import get_language, gettext
+
+from .message_body import body_for_display
+
+_LABELS: dict = {}
+
+
+def choice_label(obj, field_name: str) -> str:
+    """The translated label of a choices field; the choices dict is built once per model and field
+    (Model.get_FOO_display rebuilds it at every call)."""
+    key = (type(obj), field_name)
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = dict(type(obj)._meta.get_field(field_name).flatchoices)
+    value = getattr(obj, field_name)
+    return str(labels.get(value, value))
+
+
+# Formatting a date costs ~40 µs (translated month names, "noon"/"midnight"): a hundred timeline items
+# spent 4 ms on it. Formats without seconds or time-zone specifiers depend only on the minute, the
+# offset and the language, so results are memoized on those (bounded).
+_SUB_MINUTE = set("sueOTZIrcU\\")
+_FORMATTED: dict = {}
+
+
+def formatted_date(value, format_name: str) -> str:
+    """date_format(value, format_name), memoized as explained above; value in the active time zone."""
+    fmt = get_format(format_name)
+    if _SUB_MINUTE & set(fmt):
+        return date_format(value, format_name)
+    key = (get_language(), fmt, value.year, value.month, value.day, value.hour, value.minute, value.utcoffset())
+    text = _FORMATTED.get(key)
+    if text is None:
+        if len(_FORMATTED) > 4096:
+            _FORMATTED.clear()
+        text = _FORMATTED[key] = date_format(value, format_name)
+    return text
+
+
+def time_element(value, format_name: str = "DATETIME_FORMAT") -> str:
+    """<time datetime="ISO">localized date</time> in the active time zone."""
+    if not value:
+        return ""
+    value = template_localtime(value)
+    return f'<time datetime="{value.isoformat()}">{escape(formatted_date(value, format_name))}</time>'
+
+
+def _person(user, former_class: str) -> tuple[str, str]:
+    """(name, former-staff marker) of an author or actor; no user means the system."""
+    if user is None:
+        return escape(gettext("System")), ""
+    if user.is_active:
+        return escape(user.name), ""
+    return escape(user.name), f'<span class="{former_class}">({escape(gettext("former staff"))})</span>'
+
+
+_SPLIT_URLS: dict = {}
+
+
+def _split_url(message) -> str:
+    # reverse() once per ticket and script prefix, not once per message
+    key = (message.ticket_id, get_script_prefix())
+    prefix = _SPLIT_URLS.get(key)
+    if prefix is None:
+        if len(_SPLIT_URLS) > 1000:
+            _SPLIT_URLS.clear()
+        prefix = _SPLIT_URLS[key] = reverse("agent_split", args=[message.ticket.number, 0])[: -len("0/")]
+    return f"{prefix}{message.pk}/"
+
+
+def _rating(message) -> str:
+    if message.kind != "reply":
+        return ""
+    try:
+        rating = message.rating
+    except ObjectDoesNotExist:
+        return ""
+    if rating is None:
+        return ""
+    text = escape(gettext("Customer rating: %(score)s of 5") % {"score": rating.score})
+    comment = f" — “{escape(rating.comment)}”" if rating.comment else ""
+    return f'<p class="rating">{text}{comment}</p>'
+
+
+def _attachments(message) -> str:
+    items = []
+    for a in message.attachments.all():
+        url = escape(reverse("attachment_named", args=[a.pk, a.filename]))
+        name = escape(a.filename)
+        preview = (
+            f'<a href="{url}"><img class="preview" src="{url}" alt="{name}" loading="lazy"></a><br>'
+            if a.is_image
+            else ""
+        )
+        size = escape(filesizeformat(a.size))
+        items.append(f'<li>{preview}<a href="{url}" download>{name}</a> <span class="muted">({size})</span></li>')
+    return f'<ul class="attachments">{"".join(items)}</ul>' if items else ""
+
+
+def message_html(message, *, agent_view: bool = False, originals=()) -> SafeString:
+    kind = escape(message.kind)
+    note = f' aria-label="{escape(gettext("Internal note"))}"' if message.kind == "note" else ""
+    split = (
+        f'<a class="msg-action" href="{_split_url(message)}">{escape(gettext("Split into new ticket"))}</a>'
+        if agent_view
+        else ""
+    )
+    cc = (
+        f'<p class="muted">{escape(gettext("Cc:"))} {escape(", ".join(message.cc))}</p>' if message.cc else ""
+    )
+    body = body_for_display(message)
+    quoted = (
+        f'<details class="msg-quoted"><summary>{escape(gettext("Show quoted text"))}</summary>'
+        f'<div class="msg-quoted-body">{body.quoted}</div></details>'
+        if body.quoted
+        else ""
+    )
+    original = ""
+    if message.pk in originals:
+        href = reverse("message_original", args=[message.ticket.number, message.pk])
+        original = f'<a class="msg-original" href="{href}">{escape(gettext("Show original (.eml)"))}</a>'
+    author, former = _person(message.author, "muted former")
+    return SafeString(
+        f'<article class="msg msg-{kind}" id="m{message.pk}"{note}>\n'
+        f"<header><strong>{author}</strong> {former}\n"
+        f'<span class="badge kind-{kind}">{escape(choice_label(message, "kind"))}</span>\n'
+        f'<span class="muted">{escape(choice_label(message, "channel"))}</span>\n'
+        f"{time_element(message.created_at)}\n{split}</header>\n"
+        f"{cc}{body.shown}\n{quoted}{original}{_attachments(message)}{_rating(message)}\n</article>\n"
+    )
+
+
+def event_html(event, *, agent_view: bool = False, csrf_token: str = "") -> SafeString:
+    summary = getattr(event, "summary", "")
+    if not summary:
+        summary = choice_label(event, "kind")
+        reason = (event.data or {}).get("reason") if isinstance(event.data, dict) else None
+        summary += f" — {reason}" if reason else ""
+    undo = ""
+    if getattr(event, "can_undo", False) and agent_view:
+        action = reverse("agent_unmerge", args=[event.ticket.number, event.pk])
+        undo = (
+            f'<form method="post" action="{action}" class="inline">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+            f'<button type="submit" class="btn-small">{escape(gettext("Undo merge"))}</button></form>'
+        )
+    actor, former = _person(event.actor, "former")
+    return SafeString(
+        f'<div class="event event-{escape(event.kind)}" id="e{event.pk}">\n'
+        f"<span>{actor}{' ' + former if former else ''}:</span>\n{escape(summary)}\n"
+        f"{time_element(event.created_at)}\n{undo}</div>\n"
+    )
