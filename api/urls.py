@@ -19,6 +19,8 @@ v1 = [
     path("v1/departments/", other.DepartmentListView.as_view(), name="department-list"),
     path("v1/canned-responses/", other.CannedResponseListView.as_view(), name="canned-list"),
     path("v1/statistics/", other.StatisticsView.as_view(), name="statistics"),
+    path("v1/reports/", other.ReportView.as_view(), name="reports"),
+    path("v1/reports/me/", other.OwnReportView.as_view(), name="reports-own"),
     path("v1/me/", other.MeView.as_view(), name="me"),
 ]
 

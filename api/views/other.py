@@ -3,11 +3,13 @@
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from departments.permissions import is_agent
+from reports.serialize import report_json
+from reports.views import department_report_for, own_report_for
 from tickets.canned import canned_for_ticket, canned_visible, render_canned
 from tickets.selectors import attachment_for_user
 
@@ -72,6 +74,39 @@ class StatisticsView(ApiView):
     )
     def get(self, request):
         return Response({"tickets": ticket_statistics(request.user)})
+
+
+REPORT_PARAMETERS = [
+    OpenApiParameter("period", str, description=_("7, 30, 90 or 365 (days); default 30")),
+    OpenApiParameter("since", OpenApiTypes.DATE, description=_("first day (with until, instead of period)")),
+    OpenApiParameter("until", OpenApiTypes.DATE, description=_("last day")),
+]
+
+
+class ReportView(ApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("department", str, description=_("department slug; default all the user may see")),
+            *REPORT_PARAMETERS,
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+        description=_(
+            "The statistics page's figures (per department, per agent, per day, ratings) as JSON: for managers "
+            "of the departments and admins; anyone else gets 404."
+        ),
+    )
+    def get(self, request):
+        return Response(report_json(department_report_for(request)))
+
+
+class OwnReportView(ApiView):
+    @extend_schema(
+        parameters=REPORT_PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT},
+        description=_("The agent's own figures, as on /reports/me/."),
+    )
+    def get(self, request):
+        return Response(report_json(own_report_for(request)))
 
 
 class MeView(ApiView):
