@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-from django.urls import reverse
-from django.utils.html import escape
 
 from tickets.models import Message, Ticket
 
@@ -59,24 +55,12 @@ def messages_with_original(ticket: Ticket) -> set[int]:
     )
 
 
-_CID_SRC = re.compile(r"""src=(["'])cid:([^"']+)\1""", re.IGNORECASE)
-
-
 def html_with_inline_images(message: Message) -> str:
     """The message's (already sanitized) HTML with cid: images pointing at their stored attachments,
     which are served through the permission-checked attachment view."""
-    html = message.body_html or ""
-    if "cid:" not in html:
-        return html
-    by_cid = {a.content_id.strip("<>"): a for a in message.attachments.all() if a.content_id}
+    from tickets.message_body import inline_images
 
-    def swap(match: re.Match[str]) -> str:
-        att = by_cid.get(match.group(2).strip("<>"))
-        if att is None:
-            return 'src=""'
-        return f'src="{escape(reverse("attachment_named", args=[att.pk, att.filename]))}"'
-
-    return _CID_SRC.sub(swap, html)
+    return inline_images(message.body_html or "", message)
 
 
 def held_mail(ticket: Ticket) -> list[InboundEmail]:

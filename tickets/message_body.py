@@ -49,7 +49,7 @@ def stored_fields(body_text: str, body_html: str) -> dict[str, str]:
 _CID_SRC = re.compile(r"""src=(["'])cid:([^"']+)\1""", re.IGNORECASE)
 
 
-def _inline_images(html: str, message) -> str:
+def inline_images(html: str, message) -> str:
     """cid: images pointing at the message's stored attachments (served by the permission-checked view)."""
     if "cid:" not in html:
         return html
@@ -70,5 +70,5 @@ def body_for_display(message) -> RenderedBody:
         rendered = render_body(message.body_text, message.body_html)
     else:
         rendered = RenderedBody(message.shown_html, message.quoted_html)
-    shown, quoted = _inline_images(rendered.shown, message), _inline_images(rendered.quoted, message)
+    shown, quoted = inline_images(rendered.shown, message), inline_images(rendered.quoted, message)
     return RenderedBody(mark_safe(shown), mark_safe(quoted))  # noqa: S308 - sanitized/escaped by render_body
