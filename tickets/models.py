@@ -43,8 +43,14 @@ class Product(models.Model):
 class Ticket(models.Model):
     number = models.BigIntegerField(_("reference"), unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
+    # customer and assignee: no single-column indexes, ticket_customer_idx / ticket_assignee_idx start with
+    # them. Every index is written by each non-HOT ticket UPDATE (the SLA sweep, replies), so none is spare.
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("customer"),
+        db_index=False,
     )
     # No index of its own: ticket_queue_idx starts with the department. A second, narrower index on the
     # column alone misled the planner into reading whole departments for queue counts (agent_pages.md).
@@ -64,14 +70,21 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
         verbose_name=_("assignee"),
+        db_index=False,
     )
+    # product and merged_into are mostly empty: partial indexes (Meta) hold only the rows that have one.
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product or service")
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("product or service"),
+        db_index=False,
     )
     fields = models.JSONField(_("details"), default=dict, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets", db_index=False
     )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -147,6 +160,8 @@ class Ticket(models.Model):
                 fields=["resolution_due_at"], name="ticket_res_due_idx", condition=Q(resolution_due_at__isnull=False)
             ),
             models.Index(fields=["sla_check_at"], name="ticket_sla_check_idx", condition=Q(sla_check_at__isnull=False)),
+            models.Index(fields=["product"], name="ticket_product_idx", condition=Q(product__isnull=False)),
+            models.Index(fields=["merged_into"], name="ticket_merged_into_idx", condition=Q(merged_into__isnull=False)),
             # Reports: one department over a period (created, resolved, first response), index-only where
             # the aggregated columns are included.
             models.Index(
