@@ -162,7 +162,7 @@ def test_workspace_feed_costs_a_bounded_number_of_queries(world, client, workspa
         ticket = make_ticket(world.customer, world.technical, subject=f"Сервер {i}", acknowledge=False)
         services.ticket_note(ticket=ticket, author=world.tech_agent, body_text="note")
     url = feed_url(world.tech_agent, workspace)
-    with django_assert_max_num_queries(4):  # user, workspace, messages (+ one for Django's site lookup)
+    with django_assert_max_num_queries(3):  # user, workspace, messages (the search is a subquery)
         entries = atom_entries(client.get(url))
     assert len(entries) == 50
 
@@ -172,3 +172,12 @@ def test_workspace_page_and_edit_page_show_the_feed_link(world, client_for, work
     url = feed_url(world.tech_agent, workspace)
     assert re.search(rf'href="http://testserver{re.escape(url)}"', client.get(reverse("workspace", args=[workspace.pk])).content.decode())
     assert url in client.get(reverse("workspace_edit", args=[workspace.pk])).content.decode()
+
+
+def test_filtered_list_costs_a_constant_number_of_queries(world, api_for, spread, django_assert_max_num_queries):
+    api = api_for(world.tech_agent)
+    api.get("/api/v1/tickets/")  # last_used_at written once
+    for i in range(5):
+        make_ticket(world.customer, world.technical, subject=f"Сервер {i}", acknowledge=False)
+    with django_assert_max_num_queries(3):  # token, count, page
+        assert len(api_numbers(api, "q=серверов&status=active&has_attachments=false&sort=newest")) == 7
