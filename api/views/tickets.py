@@ -29,7 +29,7 @@ IDEMPOTENCY = OpenApiParameter(
 )
 
 
-SEARCH_EXAMPLES = [
+Q_PARAMETER = [
     OpenApiParameter(
         "q", str, OpenApiParameter.QUERY, required=False,
         description=gettext_lazy(
@@ -45,7 +45,7 @@ class TicketListView(ApiView):
     serializer_class = s.TicketSerializer
 
     @extend_schema(
-        parameters=[TicketFilterSerializer, *SEARCH_EXAMPLES],
+        parameters=[TicketFilterSerializer, *Q_PARAMETER],
         responses=s.TicketSerializer(many=True),
         description=gettext_lazy(
             "The tickets the user may see, filtered and sorted exactly as on the search page (/search/): the "

@@ -181,3 +181,10 @@ def test_filtered_list_costs_a_constant_number_of_queries(world, api_for, spread
         make_ticket(world.customer, world.technical, subject=f"Сервер {i}", acknowledge=False)
     with django_assert_max_num_queries(3):  # token, count, page
         assert len(api_numbers(api, "q=серверов&status=active&has_attachments=false&sort=newest")) == 7
+
+
+def test_customer_word_search_matches_his_cabinet_search(world, api_for, client_for, spread):
+    """Customers' /search/ is the cabinet's list: the same word finds the same tickets there."""
+    html = client_for(world.customer).get(reverse("ticket_list"), {"q": "серверов"}).content.decode()
+    cabinet = {t.number for t in spread.values() if f'href="{reverse("ticket_detail", args=[t.number])}"' in html}
+    assert cabinet and set(api_numbers(api_for(world.customer), "q=серверов")) == cabinet
