@@ -1,7 +1,8 @@
 """Atom and RSS of one's own tickets for feed readers that cannot log in: a customer's requests (public
 messages only), an agent's departments (internal notes too). Authenticated by the secret feed token
 in the URL (tickets.feeds.feed_token: user id + password hash + feed key), which the user can revoke
-by regenerating his feed key on the profile page. The agent queue feed stays at agent/feed/<token>/."""
+by regenerating his feed key on the profile page. The agent queue feed stays at agent/feed/<token>/.
+Agents also get one Atom feed per saved workspace, at <token>/workspaces/<pk>.atom."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -12,8 +13,11 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 
 from departments.permissions import is_agent, visible_tickets
+from search.selectors import workspace_for
 from tickets.feeds import FEED_SIZE, user_for_token
 from tickets.models import Message
+
+from .selectors import workspace_messages
 
 
 class MyTicketsAtomFeed(Feed):
@@ -72,3 +76,31 @@ class MyTicketsAtomFeed(Feed):
 
 class MyTicketsRssFeed(MyTicketsAtomFeed):
     feed_type = Rss201rev2Feed
+
+
+class WorkspaceAtomFeed(MyTicketsAtomFeed):
+    """New messages on the tickets of one saved workspace (search.models.SavedSearch), internal notes
+    included: only agents have workspaces. A workspace the token's user cannot see is a 404, as on the
+    workspace page."""
+
+    def get_object(self, request, token: str, pk: int):
+        user = user_for_token(token)
+        if user is None:
+            raise Http404
+        return workspace_for(user, pk), user
+
+    def title(self, obj):
+        return _("New messages: %(workspace)s") % {"workspace": obj[0].name}
+
+    def link(self, obj):
+        return reverse("workspace", args=[obj[0].pk])
+
+    def subtitle(self, obj):
+        return _("Customer messages, replies and internal notes on the workspace's tickets, newest first.")
+
+    def items(self, obj):
+        workspace, user = obj
+        messages = workspace_messages(user=user, workspace=workspace, limit=FEED_SIZE)
+        for message in messages:
+            message.feed_link = reverse("agent_ticket", args=[message.ticket.number]) + f"#m{message.pk}"
+        return messages

@@ -2,65 +2,26 @@
 sees exactly what the web UI shows the same user."""
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 
 from departments.models import Department
 from departments.permissions import access_ticket, is_agent, visible_departments, visible_tickets
-from tickets.choices import Channel, Priority, Status
+from search.filters import parse_filters
+from search.selectors import search_tickets, ticket_by_reference
 from tickets.models import Attachment, Message, Ticket
 
-ORDERINGS = {
-    "-updated_at": ("-updated_at", "-pk"),
-    "updated_at": ("updated_at", "pk"),
-    "-created_at": ("-created_at", "-pk"),
-    "created_at": ("created_at", "pk"),
-    "-priority": ("-priority", "-updated_at", "-pk"),
-}
-
-
-class TicketFilterSerializer(serializers.Serializer):
-    """Query parameters of the ticket list (the same vocabulary as the web queue and search)."""
-
-    status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
-    priority = serializers.MultipleChoiceField(choices=Priority.choices, required=False)
-    department = serializers.SlugField(required=False)
-    assignee = serializers.RegexField(regex=r"^(me|none|\d+)$", required=False, help_text=_("me, none or a user id"))
-    customer = serializers.EmailField(required=False)
-    channel = serializers.MultipleChoiceField(choices=Channel.choices, required=False)
-    escalated = serializers.BooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(required=False, max_length=200, help_text=_("Text in the subject, or #number"))
-    created_after = serializers.DateTimeField(required=False)
-    updated_after = serializers.DateTimeField(required=False)
-    ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, default="-updated_at")
+from .filters import api_extras, search_params
 
 
 def api_tickets(*, user, filters: dict) -> QuerySet[Ticket]:
-    qs = visible_tickets(user).select_related("customer", "department", "assignee")
-    simple = {
-        "status__in": filters.get("status"),
-        "priority__in": filters.get("priority"),
-        "department__slug": filters.get("department"),
-        "customer__email__iexact": filters.get("customer"),
-        "channel__in": filters.get("channel"),
-        "created_at__gte": filters.get("created_after"),
-        "updated_at__gte": filters.get("updated_after"),
-    }
-    qs = qs.filter(**{k: v for k, v in simple.items() if v})
-    if filters.get("escalated") is not None:
-        qs = qs.filter(escalated_at__isnull=not filters["escalated"])
-    assignee = filters.get("assignee")
-    if assignee == "me":
-        qs = qs.filter(assignee=user)
-    elif assignee == "none":
-        qs = qs.filter(assignee__isnull=True)
-    elif assignee:
-        qs = qs.filter(assignee_id=int(assignee))
-    text = (filters.get("q") or "").strip()
-    if text:
-        number = text.lstrip("#")
-        qs = qs.filter(Q(subject__icontains=text) | (Q(number=int(number)) if number.isdigit() else Q()))
-    return qs.order_by(*ORDERINGS[filters.get("ordering") or "-updated_at"])
+    """The ticket list: the web search (same selector, same parsed filters, same access), plus the API's
+    extras. A bare ticket reference in q returns that ticket, where the search page would open it."""
+    text = filters.get("q") or ""
+    ticket = ticket_by_reference(user=user, text=text) if text else None
+    if ticket is not None:
+        qs = visible_tickets(user).select_related("customer", "department", "assignee")
+        return qs.filter(pk=ticket.pk).order_by("pk")
+    qs = search_tickets(user=user, filters=parse_filters(search_params(filters)))
+    return api_extras(qs, filters)
 
 
 def api_ticket(*, user, number) -> Ticket:
@@ -109,3 +70,16 @@ def ticket_statistics(user) -> dict:
     for row in rows:
         out.setdefault(row["department__slug"], {})[row["status"]] = row["n"]
     return out
+
+
+def workspace_messages(*, user, workspace, limit: int) -> list[Message]:
+    """The newest messages (customer, reply, internal note) of the tickets the workspace's search finds,
+    newest first: two queries (the messages with ticket and author; the search is a subquery)."""
+    tickets = search_tickets(user=user, filters=parse_filters(workspace.filters)).order_by()
+    return list(
+        Message.objects.filter(
+            ticket__in=tickets.values("pk"), kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY, Message.Kind.NOTE]
+        )
+        .select_related("ticket", "author")
+        .order_by("-pk")[:limit]
+    )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from departments.permissions import is_agent, is_manager
+from tickets.feeds import feed_token
 from tickets.views.agent.common import agent_required
 
 from . import services
@@ -50,6 +51,11 @@ def _workspace_param(request):
         return None
 
 
+def _feed_url(request, workspace) -> str:
+    """The workspace's Atom feed (api.feeds.WorkspaceAtomFeed) under the agent's secret feed token."""
+    return request.build_absolute_uri(reverse("workspace_atom", args=[feed_token(request.user), workspace.pk]))
+
+
 def _can_edit(user, workspace) -> bool:
     return workspace.owner_id == user.pk or bool(
         workspace.department_id and is_manager(user, workspace.department)
@@ -77,6 +83,7 @@ def _results(request, params: dict, *, workspace, from_workspace: bool):
         "can_edit": bool(workspace and _can_edit(user, workspace)),
         "differs": bool(workspace and params != workspace.filters),
         "from_workspace": from_workspace,
+        "feed_url": _feed_url(request, workspace) if workspace else "",
         "save_form": SaveWorkspaceForm(),
         "searched": bool(params),
         "has_filters": bool(set(params) - {"q", "sort", "subject_only"}),
@@ -128,7 +135,9 @@ def workspace_edit(request, pk: int):
         else:
             messages.success(request, _("Workspace saved."))
             return redirect("workspace", workspace.pk)
-    return render(request, "search/workspace_form.html", {"form": form, "workspace": workspace})
+    context = {"form": form, "workspace": workspace, "feed_url": _feed_url(request, workspace),
+               "profile_url": reverse("profile")}
+    return render(request, "search/workspace_form.html", context)
 
 
 @agent_required

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -18,8 +18,9 @@ from tickets.selectors_customer import recent_ticket_count
 
 from .. import serializers as s
 from ..errors import NotAllowed
+from ..filters import TicketFilterSerializer
 from ..idempotency import idempotent
-from ..selectors import TicketFilterSerializer, api_tickets, department_for_new_ticket, ticket_messages
+from ..selectors import api_tickets, department_for_new_ticket, ticket_messages
 from .common import ApiView, field_error
 
 IDEMPOTENCY = OpenApiParameter(
@@ -28,10 +29,30 @@ IDEMPOTENCY = OpenApiParameter(
 )
 
 
+Q_PARAMETER = [
+    OpenApiParameter(
+        "q", str, OpenApiParameter.QUERY, required=False,
+        description=gettext_lazy(
+            'Full-text search as on the search page: all words, in any form ("сервер" finds "серверы"), '
+            '"a phrase", -excluded. Agents search internal notes too. #12345 returns that ticket.'
+        ),
+        examples=[OpenApiExample("words", value='сервер -vpn "не отвечает"')],
+    ),
+]
+
+
 class TicketListView(ApiView):
     serializer_class = s.TicketSerializer
 
-    @extend_schema(parameters=[TicketFilterSerializer], responses=s.TicketSerializer(many=True))
+    @extend_schema(
+        parameters=[TicketFilterSerializer, *Q_PARAMETER],
+        responses=s.TicketSerializer(many=True),
+        description=gettext_lazy(
+            "The tickets the user may see, filtered and sorted exactly as on the search page (/search/): the "
+            "same parameters give the same tickets. Customers: their own tickets, words searched in the "
+            "public conversation only."
+        ),
+    )
     def get(self, request):
         filters = self.valid(TicketFilterSerializer, data=request.query_params)
         page = self.paginate_queryset(api_tickets(user=request.user, filters=filters))
