@@ -126,9 +126,9 @@ def saved_view(user, view_id: str):
     """A saved search (the `search` app's workspaces) the user may see, else 404."""
     if not view_id.isdigit() or not apps.is_installed("search"):
         raise Http404
-    from search.selectors import workspaces_visible_to
+    from search.selectors import visible_workspaces
 
-    view = workspaces_visible_to(user).filter(pk=int(view_id)).first()
+    view = visible_workspaces(user).filter(pk=int(view_id)).first()
     if view is None:
         raise Http404
     return view
@@ -139,7 +139,7 @@ def saved_view_tickets(user, view):
     from search.filters import parse_filters
     from search.selectors import search_tickets
 
-    return search_tickets(user=user, filters=parse_filters(view.params))
+    return search_tickets(user=user, filters=parse_filters(view.filters))
 
 
 def _kinds():

@@ -163,35 +163,14 @@ def test_queue_page_links_its_feed(world, client_for, feed_world):
     assert reverse("agent_feed", args=[feed_token(world.tech_agent)]) + "?department=technical" in page
 
 
-def test_feed_of_a_saved_view_uses_the_search_apps_selectors(world, client, feed_world, monkeypatch):
-    """The `search` app (separate branch) owns saved views; the feed only asks it for the view and its
-    tickets. A stand-in module checks the glue; without the app, ?view= is a 404."""
-    import sys
-    import types
-
-    from django.apps import apps
-
-    from tickets.models import Ticket
+def test_feed_of_a_saved_workspace(world, client, feed_world):
+    """?view= narrows the feed to a saved workspace the agent may see (the search app's selectors)."""
+    from search.models import SavedSearch
 
     url = reverse("agent_feed", args=[feed_token(world.tech_agent)])
-    if not apps.is_installed("search"):
-        assert client.get(url, {"view": "1"}).status_code == 404
-    view = types.SimpleNamespace(pk=7, name="Urgent VPS", params={"q": "tech"})
-
-    class Views:
-        def filter(self, pk):
-            return types.SimpleNamespace(first=lambda: view if pk == 7 else None)
-
-    selectors = types.ModuleType("search.selectors")
-    selectors.workspaces_visible_to = lambda user: Views()
-    selectors.search_tickets = lambda user, filters: Ticket.objects.filter(subject__icontains=filters["q"])
-    filters = types.ModuleType("search.filters")
-    filters.parse_filters = lambda params: params
-    monkeypatch.setitem(sys.modules, "search", types.ModuleType("search"))
-    monkeypatch.setitem(sys.modules, "search.selectors", selectors)
-    monkeypatch.setitem(sys.modules, "search.filters", filters)
-    installed = apps.is_installed
-    monkeypatch.setattr(apps, "is_installed", lambda name: name == "search" or installed(name))
-    body = client.get(url, {"view": "7"}).content.decode()
+    mine = SavedSearch.objects.create(name="Urgent VPS", owner=world.tech_agent, filters={"q": "tech"})
+    body = client.get(url, {"view": str(mine.pk)}).content.decode()
     assert "Urgent VPS" in body and "tech body" in body and "sales body" not in body
-    assert client.get(url, {"view": "8"}).status_code == 404
+    others = SavedSearch.objects.create(name="Sales only", owner=world.sales_agent, filters={})
+    assert client.get(url, {"view": str(others.pk)}).status_code == 404
+    assert client.get(url, {"view": "x"}).status_code == 404
