@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from search.filters import SORTS, STATUS_CHOICES
@@ -32,6 +33,7 @@ DATE_LOOKUPS = {
 }
 
 
+@extend_schema_field({"type": "string", "description": "YYYY-MM-DD or an ISO 8601 date-time"})
 class DateOrDateTimeField(serializers.Field):
     """A day (YYYY-MM-DD, inclusive, in the user's time zone, as on the search form) or an exact ISO 8601
     timestamp (the API's earlier meaning of created_after/updated_after)."""
