@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Contains
+from django.db.models.lookups import Contains, Exact
 from django.http import Http404
 from django.utils import timezone
 
@@ -42,7 +42,9 @@ from .query import (
 # Memory for one ranked search's bitmaps: with the default 4MB the bitmap of a common word's GIN matches
 # (283,000 tickets for "server" at 1M) turns lossy, and PostgreSQL then re-reads and re-tests the large
 # search_public of every ticket of the department in the date range (at 1M: 170 ms instead of 90 ms).
-# Set for that one query only (SET LOCAL), not for the whole connection.
+# And no JIT: the planner's cost of a search over a million tickets passes jit_above_cost, and compiling
+# the query (7 ms and more) costs more than it saves on a few thousand rows.
+# Set for the search's own queries only (SET LOCAL), not for the whole connection.
 SEARCH_WORK_MEM = "32MB"
 RESULT_CAP = 1000  # counts stop here ("1000+"): an exact count of a common word would read every match
 SORT_ORDER = {
@@ -124,6 +126,10 @@ def _apply_filters(qs: QuerySet, f: Filters, *, user, agent: bool, departments: 
 def _apply_agent_filters(qs: QuerySet, f: Filters, user) -> QuerySet:
     if f.assignee == "me":
         qs = qs.filter(assignee=user)
+    elif f.assignee == "none" and f.status == "active" and full_text():
+        # Read as a filter on the department's active tickets (ticket_queue_idx, as the queue counts do):
+        # as "assignee_id IS NULL" PostgreSQL ANDs it with ticket_assignee_idx's million unassigned rows.
+        qs = qs.filter(Exact(Coalesce("assignee_id", 0), 0))
     elif f.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
     elif f.assignee:
@@ -223,7 +229,8 @@ class CappedResults:
                     self._ids = list(self.qs.values_list("pk", flat=True)[: self.cap + 1])
                 self._count = len(self._ids)
             else:
-                self._count = self.qs.order_by().values("pk")[: self.cap + 1].count()  # no rank for counting
+                with search_memory():
+                    self._count = self.qs.order_by().values("pk")[: self.cap + 1].count()  # no rank for counting
         return min(self._count, self.cap)
 
     @property
@@ -240,7 +247,8 @@ class CappedResults:
         if self._ids is not None and (item.stop or 0) <= self.cap:
             ids = self._ids[item]
         else:
-            ids = list(self.qs.values_list("pk", flat=True)[item])
+            with search_memory():
+                ids = list(self.qs.values_list("pk", flat=True)[item])
         rows = Ticket.objects.filter(pk__in=ids).select_related("customer", "department", "assignee")
         by_pk = {t.pk: t for t in rows}
         return [by_pk[pk] for pk in ids if pk in by_pk]
@@ -248,12 +256,13 @@ class CappedResults:
 
 @contextmanager
 def search_memory():
-    """SEARCH_WORK_MEM for the queries inside (in a transaction, or in the request's one if there is)."""
+    """SEARCH_WORK_MEM and no JIT for the queries inside (in a transaction, or the request's if there is)."""
     if not full_text():
         yield
         return
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [SEARCH_WORK_MEM])
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [SEARCH_WORK_MEM])
         yield
 
 
@@ -314,7 +323,8 @@ def workspaces_with_counts(user, *, max_age: int = 0) -> list[SavedSearch]:
     if counts is None:
         departments = None if user.is_superuser else agent_departments(user)
         annotations = {f"c{w.pk}": Coalesce(_count_subquery(user, w.filters, departments), 0) for w in workspaces}
-        counts = User.objects.filter(pk=user.pk).values(**annotations).first() or {}
+        with search_memory():
+            counts = User.objects.filter(pk=user.pk).values(**annotations).first() or {}
         if max_age:
             cache.set(key, counts, max_age)
     for w in workspaces:
