@@ -310,7 +310,8 @@ class CappedCount(Subquery):
 
 def workspaces_with_counts(user, *, max_age: int = 0) -> list[SavedSearch]:
     """The sidebar: department defaults, then own, then shared workspaces, each with `.count` (capped at
-    RESULT_CAP + 1) — two queries however many workspaces there are.
+    RESULT_CAP + 1) — four queries however many workspaces there are (the list, the agent's departments,
+    the search settings, and one statement of bounded counts, each a LIMIT RESULT_CAP + 1 subquery).
 
     With max_age, counts computed less than max_age seconds ago for the same workspaces (ids, filters,
     last change) are reused from the cache: the sidebar shows on every queue page, and building and
