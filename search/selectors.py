@@ -1,21 +1,24 @@
 """Reads: ticket search (full-text on PostgreSQL, substring matching on SQLite), snippets, workspaces.
 
 Access is decided once, by departments.permissions.visible_tickets(): an agent searches his departments'
-tickets, a customer his own; everything else here only narrows that set.
+tickets, a customer his own; everything else here only narrows that set. For an agent the same rule is
+written with his department ids as constants (_scope()), which PostgreSQL plans far better at scale.
 """
 
 import hashlib
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Contains
+from django.db.models.lookups import Contains, Exact
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from departments.models import Membership
 from departments.permissions import is_agent, managed_departments, visible_departments, visible_tickets
 from tickets.choices import ACTIVE_STATUSES
 from tickets.models import Attachment, Message, Participant, Ticket
@@ -37,6 +40,13 @@ from .query import (
     public_vector,
 )
 
+# Memory for one ranked search's bitmaps: with the default 4MB the bitmap of a common word's GIN matches
+# (283,000 tickets for "server" at 1M) turns lossy, and PostgreSQL then re-reads and re-tests the large
+# search_public of every ticket of the department in the date range (at 1M: 170 ms instead of 90 ms).
+# And no JIT: the planner's cost of a search over a million tickets passes jit_above_cost, and compiling
+# the query (7 ms and more) costs more than it saves on a few thousand rows.
+# Set for the search's own queries only (SET LOCAL), not for the whole connection.
+SEARCH_WORK_MEM = "32MB"
 RESULT_CAP = 1000  # counts stop here ("1000+"): an exact count of a common word would read every match
 SORT_ORDER = {
     "newest": ["-created_at", "-pk"],
@@ -49,11 +59,16 @@ def full_text() -> bool:
     return connection.vendor == "postgresql"
 
 
-def search_tickets(*, user, filters: Filters) -> QuerySet[Ticket]:
-    """The user's visible tickets matching the filters, sorted, with customer/department/assignee."""
+def search_tickets(*, user, filters: Filters, departments: dict[str, int] | None = None) -> QuerySet[Ticket]:
+    """The user's visible tickets matching the filters, sorted, with customer/department/assignee.
+    departments: the agent's departments (agent_departments()) when the caller has them already."""
     agent = is_agent(user)
-    qs = visible_tickets(user).select_related("customer", "department", "assignee")
-    qs = _apply_filters(qs, filters, user=user, agent=agent)
+    if agent and departments is None and not user.is_superuser and user.is_active:
+        departments = agent_departments(user)
+    if departments is not None and filters.department:  # one department: "IN (all) AND = one" misleads the
+        departments = {filters.department: departments.get(filters.department, 0)}  # planner's estimate
+    qs = _scope(user, departments).select_related("customer", "department", "assignee")
+    qs = _apply_filters(qs, filters, user=user, agent=agent, departments=departments)
     if filters.has_text:
         qs = _apply_text(qs, filters, agent=agent)
     if filters.has_text and filters.sort == "relevance" and full_text():
@@ -61,12 +76,28 @@ def search_tickets(*, user, filters: Filters) -> QuerySet[Ticket]:
     return qs.order_by(*SORT_ORDER.get(filters.sort, SORT_ORDER["activity"]))
 
 
+def _scope(user, departments: dict[str, int] | None) -> QuerySet[Ticket]:
+    """visible_tickets(user), an agent's departments as constants ("department_id = ANY('{2,9}')"), as the
+    queue does (tickets.agent_selectors._scope): planned against a membership semi-join, an unselective
+    condition ("unassigned", "escalated", text with a date) becomes a walk of the whole table; with the ids
+    PostgreSQL reads the department ranges of the active or queue indexes. Costs one small query."""
+    if departments is None:  # customers and admins
+        return visible_tickets(user)
+    ids = sorted(departments.values()) or [0]  # [0]: no department, no ticket (there is no id 0)
+    return Ticket.objects.filter(department_id__in=ids)
+
+
+def agent_departments(user) -> dict[str, int]:
+    """slug -> id of the departments an agent (not an admin) is a member of."""
+    return dict(Membership.objects.filter(user=user).values_list("department__slug", "department_id"))
+
+
 def _local_day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def _apply_filters(qs: QuerySet, f: Filters, *, user, agent: bool) -> QuerySet:
-    if f.department:
+def _apply_filters(qs: QuerySet, f: Filters, *, user, agent: bool, departments: dict | None) -> QuerySet:
+    if f.department and departments is None:  # else _scope() has it (an id, whose size the planner knows)
         qs = qs.filter(department__slug=f.department)
     if f.status == "active":
         qs = qs.filter(status__in=ACTIVE_STATUSES)
@@ -96,6 +127,10 @@ def _apply_filters(qs: QuerySet, f: Filters, *, user, agent: bool) -> QuerySet:
 def _apply_agent_filters(qs: QuerySet, f: Filters, user) -> QuerySet:
     if f.assignee == "me":
         qs = qs.filter(assignee=user)
+    elif f.assignee == "none" and f.status == "active" and full_text():
+        # Read as a filter on the department's active tickets (ticket_queue_idx, as the queue counts do):
+        # as "assignee_id IS NULL" PostgreSQL ANDs it with ticket_assignee_idx's million unassigned rows.
+        qs = qs.filter(Exact(Coalesce("assignee_id", 0), 0))
     elif f.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
     elif f.assignee:
@@ -170,17 +205,33 @@ class CappedResults:
 
     A page is read in two steps: the ids of the page in order (a narrow query: the sort reads only
     rank, date and id of every match), then those rows with their customer, department and assignee.
-    Joining first would drag every match's wide row through the sort."""
+    Joining first would drag every match's wide row through the sort.
+
+    Sorted by relevance, every match is ranked whatever the page, so the count and the page come from one
+    query: the ids of the first RESULT_CAP + 1 matches in order (a top-N sort of a thousand rows costs
+    next to nothing beside ranking), kept for the page. Sorted by a column, the count reads ids only and
+    stops at the cap, and the page is a LIMIT along an index."""
 
     ordered = True
 
     def __init__(self, qs: QuerySet, cap: int = RESULT_CAP):
         self.qs, self.cap = qs, cap
         self._count = None
+        self._ids = None
+
+    @property
+    def ranked(self) -> bool:
+        return bool(self.qs.query.order_by) and self.qs.query.order_by[0] == "-rank"
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self.qs.order_by().values("pk")[: self.cap + 1].count()  # no rank for counting
+            if self.ranked:
+                with search_memory():
+                    self._ids = list(self.qs.values_list("pk", flat=True)[: self.cap + 1])
+                self._count = len(self._ids)
+            else:
+                with search_memory():
+                    self._count = self.qs.order_by().values("pk")[: self.cap + 1].count()  # no rank for counting
         return min(self._count, self.cap)
 
     @property
@@ -194,10 +245,26 @@ class CappedResults:
     def __getitem__(self, item):
         if not isinstance(item, slice):
             return self[item : item + 1][0]
-        ids = list(self.qs.values_list("pk", flat=True)[item])
+        if self._ids is not None and (item.stop or 0) <= self.cap:
+            ids = self._ids[item]
+        else:
+            with search_memory():
+                ids = list(self.qs.values_list("pk", flat=True)[item])
         rows = Ticket.objects.filter(pk__in=ids).select_related("customer", "department", "assignee")
         by_pk = {t.pk: t for t in rows}
         return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+@contextmanager
+def search_memory():
+    """SEARCH_WORK_MEM and no JIT for the queries inside (in a transaction, or the request's if there is)."""
+    if not full_text():
+        yield
+        return
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [SEARCH_WORK_MEM])
+        yield
 
 
 def ticket_by_reference(*, user, text: str) -> Ticket | None:
@@ -232,8 +299,8 @@ def workspace_for(user, pk: int, *, edit: bool = False) -> SavedSearch:
         raise Http404 from exc
 
 
-def _count_subquery(user, filters: dict) -> Subquery:
-    qs = search_tickets(user=user, filters=parse_filters(filters)).order_by()
+def _count_subquery(user, filters: dict, departments) -> Subquery:
+    qs = search_tickets(user=user, filters=parse_filters(filters), departments=departments).order_by()
     return CappedCount(qs.values("pk")[: RESULT_CAP + 1])
 
 
@@ -244,7 +311,8 @@ class CappedCount(Subquery):
 
 def workspaces_with_counts(user, *, max_age: int = 0) -> list[SavedSearch]:
     """The sidebar: department defaults, then own, then shared workspaces, each with `.count` (capped at
-    RESULT_CAP + 1) — two queries however many workspaces there are.
+    RESULT_CAP + 1) — four queries however many workspaces there are (the list, the agent's departments,
+    the search settings, and one statement of bounded counts, each a LIMIT RESULT_CAP + 1 subquery).
 
     With max_age, counts computed less than max_age seconds ago for the same workspaces (ids, filters,
     last change) are reused from the cache: the sidebar shows on every queue page, and building and
@@ -255,8 +323,10 @@ def workspaces_with_counts(user, *, max_age: int = 0) -> list[SavedSearch]:
     key = _counts_key(user, workspaces)
     counts = cache.get(key) if max_age else None
     if counts is None:
-        annotations = {f"c{w.pk}": Coalesce(_count_subquery(user, w.filters), 0) for w in workspaces}
-        counts = User.objects.filter(pk=user.pk).values(**annotations).first() or {}
+        departments = None if user.is_superuser else agent_departments(user)
+        annotations = {f"c{w.pk}": Coalesce(_count_subquery(user, w.filters, departments), 0) for w in workspaces}
+        with search_memory():
+            counts = User.objects.filter(pk=user.pk).values(**annotations).first() or {}
         if max_age:
             cache.set(key, counts, max_age)
     for w in workspaces:
