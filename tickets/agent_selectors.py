@@ -158,20 +158,39 @@ def bulk_menus(user) -> dict[str, list[tuple[int, str]]]:
 # --- Ticket page -------------------------------------------------------------------------------------
 
 
+# The three menus in one query, written out (like the poll's): three ORM querysets cost ~1 ms of CPU each
+# to build and compile, more than PostgreSQL spends on them. Each part is numbered in its menu's order.
+_META_CHOICES_SQL = """
+    SELECT 0, row_number() OVER (ORDER BY u.display_name, u.email), u.id, u.display_name, u.email
+      FROM {user} u JOIN {membership} m ON m.user_id = u.id WHERE m.department_id = %(department)s AND u.is_active
+    UNION ALL
+    SELECT 1, row_number() OVER (ORDER BY p.position, p.name), p.id, p.name, NULL FROM {product} p WHERE p.is_active
+    UNION ALL
+    SELECT 2, row_number() OVER (ORDER BY d.position, d.name), d.id, d.name, NULL
+      FROM {department} d WHERE d.is_active AND d.id <> %(department)s
+    ORDER BY 1, 2"""
+
+
 def meta_choices(ticket: Ticket) -> dict[str, list[tuple]]:
     """Choices of the side panel's menus as (value, label) pairs, the same ones its forms validate:
     the department's active agents, priorities, active products, other active departments."""
-    agents = (
-        User.objects.filter(memberships__department_id=ticket.department_id, is_active=True)
-        .order_by("display_name", "email")
-        .only("pk", "display_name", "email")
-    )
-    departments = Department.objects.active().exclude(pk=ticket.department_id).order_by("position", "name")
+    tables = {
+        "user": User._meta.db_table,
+        "membership": Membership._meta.db_table,
+        "product": Product._meta.db_table,
+        "department": Department._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_META_CHOICES_SQL.format(**tables), {"department": ticket.department_id})
+        rows = cursor.fetchall()
+    menus = {0: [], 1: [], 2: []}
+    for menu, _position, pk, name, email in rows:
+        menus[menu].append((pk, (name or email.split("@", 1)[0]) if menu == 0 else name))
     return {
-        "agents": [(u.pk, u.name) for u in agents],
+        "agents": menus[0],
         "priorities": [(value, str(label)) for value, label in Priority.choices],
-        "products": list(Product.objects.filter(is_active=True).order_by("position", "name").values_list("pk", "name")),
-        "departments": list(departments.values_list("pk", "name")),
+        "products": menus[1],
+        "departments": menus[2],
     }
 
 

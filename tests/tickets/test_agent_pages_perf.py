@@ -20,7 +20,7 @@ from tickets.models import Message, Ticket
 QUEUE_QUERIES = 11  # departments with counts, active counts, closed count, page rows, 2 bulk menus, 2 context processors,
 #   saved workspaces of the sidebar (their counts are cached, search app)
 WORKSPACE_FRAGMENT_QUERIES = 10  # the htmx fragment has no navigation, so no "manages departments" query
-TICKET_QUERIES = 16  # ticket, messages, attachments, events, links, canned, 3 mail, 3 menus, 2 context processors
+TICKET_QUERIES = 14  # ticket, messages, attachments, events, links, canned, 3 mail, the menus (one query), 2 context processors
 POLL_QUERIES = 3
 
 
