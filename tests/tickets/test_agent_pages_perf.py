@@ -17,9 +17,9 @@ from tickets.message_body import body_for_display, render_body
 from tickets.models import Message, Ticket
 
 # session + user + the page's own queries; pinned exactly so an N+1 or a new query per page shows up here.
-QUEUE_QUERIES = 11  # departments with counts, active counts, closed count, page rows, 2 bulk menus, 2 context processors,
+QUEUE_QUERIES = 10  # departments with counts, active counts, closed count, page rows, bulk menus (one query), 2 context processors,
 #   saved workspaces of the sidebar (their counts are cached, search app)
-WORKSPACE_FRAGMENT_QUERIES = 10  # the htmx fragment has no navigation, so no "manages departments" query
+WORKSPACE_FRAGMENT_QUERIES = 9  # the htmx fragment has no navigation, so no "manages departments" query
 TICKET_QUERIES = 14  # ticket, messages, attachments, events, links, canned, 3 mail, the menus (one query), 2 context processors
 POLL_QUERIES = 3
 

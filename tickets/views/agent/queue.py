@@ -69,7 +69,7 @@ def queue(request, department_slug: str | None = None):
         "page": page,
         "rows": queue_rows(page.object_list, show_department=department is None),
         "page_query": urlencode({"queue": name, "sort": sort}),
-        "bulk": {name: options(pairs) for name, pairs in bulk_menus(user).items()},
+        "bulk": {name: options(pairs) for name, pairs in bulk_menus(user, within=within).items()},
         "bulk_actions": options(BulkForm.ACTIONS),
         "statuses": options(Status.choices),
         "feed_url": feed_url(request, user, department=department, queue=name),
