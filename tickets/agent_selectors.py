@@ -124,7 +124,7 @@ def queue_counts(*, user, department=None, within: list[int] | None = None) -> d
 
 
 def departments_with_counts(user) -> list[Department]:
-    """The agent's departments, each with `.active_count`, in one query."""
+    """The agent's departments, each with `.active_count` (and `.membership_role`), in one query."""
     # A correlated count per department reads only its active tickets, from the partial index
     # ticket_active_dept_idx (an index-only scan); a join with COUNT(...) FILTER would read every ticket
     # the department ever had.
@@ -135,11 +135,18 @@ def departments_with_counts(user) -> list[Department]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return list(
-        visible_departments(user)
-        .annotate(active_count=Coalesce(Subquery(active), 0))
-        .order_by("position", "name")
-    )
+    departments = visible_departments(user)
+    if not user.is_superuser:  # his role in each, from the membership join the filter made anyway
+        departments = departments.annotate(membership_role=F("memberships__role"))
+    return list(departments.annotate(active_count=Coalesce(Subquery(active), 0)).order_by("position", "name"))
+
+
+def manages_any(user, departments: list[Department]) -> bool:
+    """managed_departments(user).exists() (the navigation's `manages_departments`) answered from the list
+    departments_with_counts loaded: no query."""
+    if user.is_superuser:
+        return bool(departments)  # an admin manages every department
+    return any(d.membership_role == Membership.Role.MANAGER for d in departments)
 
 
 # Both bulk menus in one written-out query (see _META_CHOICES_SQL): colleagues from the given departments,

@@ -17,6 +17,7 @@ from ...agent_selectors import (
     SORTS,
     bulk_menus,
     departments_with_counts,
+    manages_any,
     queue_counts,
     queue_tickets,
 )
@@ -73,6 +74,7 @@ def queue(request, department_slug: str | None = None):
         "bulk_actions": options(BulkForm.ACTIONS),
         "statuses": options(Status.choices),
         "feed_url": feed_url(request, user, department=department, queue=name),
+        "manages_departments": manages_any(user, departments),  # for the navigation, instead of a query
     }
     template = (
         "tickets/agent/_workspace.html"
