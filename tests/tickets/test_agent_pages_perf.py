@@ -21,7 +21,8 @@ QUEUE_QUERIES = 9  # departments with counts (and roles: no "manages departments
 #   page rows, bulk menus (one query), failing mailboxes,
 #   saved workspaces of the sidebar (their counts are cached, search app)
 WORKSPACE_FRAGMENT_QUERIES = 9  # the htmx fragment has no navigation (the full page takes it from the loaded list)
-TICKET_QUERIES = 14  # ticket, messages, attachments, events, links, canned, 3 mail, the menus (one query), 2 context processors
+TICKET_QUERIES = 13  # ticket, messages, attachments, events, links, canned, 2 mail (held + originals in one),
+#   the menus (one query), 2 context processors
 POLL_QUERIES = 3
 
 
