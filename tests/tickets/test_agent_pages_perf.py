@@ -14,7 +14,7 @@ from tests.factories import UserFactory, make_ticket, member
 from tickets import services
 from tickets.choices import Status
 from tickets.message_body import body_for_display, render_body
-from tickets.models import Message, Ticket
+from tickets.models import Message, Product, Ticket
 
 # session + user + the page's own queries; pinned exactly so an N+1 or a new query per page shows up here.
 QUEUE_QUERIES = 9  # departments with counts (and roles: no "manages departments" query), active counts, closed count,
@@ -73,6 +73,7 @@ def test_workspace_query_count_is_pinned(world, client_for, django_assert_num_qu
 def test_ticket_page_with_fifty_messages_query_count_is_pinned(world, client_for, django_assert_num_queries):
     agent = client_for(world.tech_agent)
     small = make_ticket(world.customer, world.technical, subject="small", acknowledge=False)
+    Ticket.objects.filter(pk=small.pk).update(product=Product.objects.create(name="Router"))  # no query for it
     big = make_ticket(world.customer, world.technical, subject="big", acknowledge=False)
     _messages_of(big, 50, world)
     assert big.messages.count() == 50
