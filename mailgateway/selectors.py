@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from tickets.models import Message, Ticket
 
 from .models import InboundEmail, OutboundEmail
@@ -70,3 +72,20 @@ def held_mail(ticket: Ticket) -> list[InboundEmail]:
         .only("pk", "subject", "from_email", "received_at")
         .order_by("received_at")
     )
+
+
+def held_mail_and_originals(ticket: Ticket, message_ids) -> tuple[list[InboundEmail], set[int]]:
+    """held_mail(ticket) and messages_with_original(ticket) in one query, for the agent's ticket page,
+    which has loaded the ticket's messages (`message_ids`) already."""
+    ids = set(message_ids)
+    condition = Q(ticket=ticket, status=InboundEmail.Status.HELD)
+    if ids:
+        condition |= Q(message_id__in=ids)
+    rows = list(
+        InboundEmail.objects.filter(condition)
+        .only("pk", "subject", "from_email", "received_at", "status", "ticket_id", "message_id")
+        .order_by("received_at")
+    )
+    held = [r for r in rows if r.status == InboundEmail.Status.HELD and r.ticket_id == ticket.pk]
+    return held, {r.message_id for r in rows if r.message_id in ids}
+

@@ -124,7 +124,7 @@ def queue_counts(*, user, department=None, within: list[int] | None = None) -> d
 
 
 def departments_with_counts(user) -> list[Department]:
-    """The agent's departments, each with `.active_count`, in one query."""
+    """The agent's departments, each with `.active_count` (and `.membership_role`), in one query."""
     # A correlated count per department reads only its active tickets, from the partial index
     # ticket_active_dept_idx (an index-only scan); a join with COUNT(...) FILTER would read every ticket
     # the department ever had.
@@ -135,43 +135,87 @@ def departments_with_counts(user) -> list[Department]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return list(
-        visible_departments(user)
-        .annotate(active_count=Coalesce(Subquery(active), 0))
-        .order_by("position", "name")
-    )
+    departments = visible_departments(user)
+    if not user.is_superuser:  # his role in each, from the membership join the filter made anyway
+        departments = departments.annotate(membership_role=F("memberships__role"))
+    return list(departments.annotate(active_count=Coalesce(Subquery(active), 0)).order_by("position", "name"))
 
 
-def bulk_menus(user) -> dict[str, list[tuple[int, str]]]:
+def manages_any(user, departments: list[Department]) -> bool:
+    """managed_departments(user).exists() (the navigation's `manages_departments`) answered from the list
+    departments_with_counts loaded: no query."""
+    if user.is_superuser:
+        return bool(departments)  # an admin manages every department
+    return any(d.membership_role == Membership.Role.MANAGER for d in departments)
+
+
+# Both bulk menus in one written-out query (see _META_CHOICES_SQL): colleagues from the given departments,
+# then the active departments, each numbered in its menu's order.
+_BULK_MENUS_SQL = """
+    SELECT 0, row_number() OVER (ORDER BY u.display_name, u.email), u.id, u.display_name, u.email FROM {user} u
+     WHERE u.is_active AND u.id IN (SELECT user_id FROM {membership} WHERE department_id IN ({within}))
+    UNION ALL
+    SELECT 1, row_number() OVER (ORDER BY d.position, d.name), d.id, d.name, NULL FROM {department} d WHERE d.is_active
+    ORDER BY 1, 2"""
+
+
+def bulk_menus(user, *, within: list[int] | None = None) -> dict[str, list[tuple[int, str]]]:
     """Choices of the queue's bulk-action menus as plain (id, label) pairs: colleagues from the agent's
-    departments (as BulkForm validates them) and the departments one may transfer to."""
-    agents = (
-        User.objects.filter(is_active=True, memberships__department__in=visible_departments(user))
-        .distinct()
-        .order_by("display_name", "email")
-        .only("pk", "display_name", "email")
+    departments (as BulkForm validates them; `within`: their ids when already loaded) and the departments
+    one may transfer to."""
+    if within is None:
+        within = list(visible_departments(user).values_list("pk", flat=True))
+    sql = _BULK_MENUS_SQL.format(
+        user=User._meta.db_table,
+        membership=Membership._meta.db_table,
+        department=Department._meta.db_table,
+        within=", ".join(["%s"] * len(within)) or "NULL",
     )
-    departments = Department.objects.active().order_by("position", "name").values_list("pk", "name")
-    return {"agents": [(u.pk, u.name) for u in agents], "departments": list(departments)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(pk) for pk in within])
+        rows = cursor.fetchall()
+    menus = {0: [], 1: []}
+    for menu, _position, pk, name, email in rows:
+        menus[menu].append((pk, (name or email.split("@", 1)[0]) if menu == 0 else name))
+    return {"agents": menus[0], "departments": menus[1]}
 
 
 # --- Ticket page -------------------------------------------------------------------------------------
 
 
+# The three menus in one query, written out (like the poll's): three ORM querysets cost ~1 ms of CPU each
+# to build and compile, more than PostgreSQL spends on them. Each part is numbered in its menu's order.
+_META_CHOICES_SQL = """
+    SELECT 0, row_number() OVER (ORDER BY u.display_name, u.email), u.id, u.display_name, u.email
+      FROM {user} u JOIN {membership} m ON m.user_id = u.id WHERE m.department_id = %(department)s AND u.is_active
+    UNION ALL
+    SELECT 1, row_number() OVER (ORDER BY p.position, p.name), p.id, p.name, NULL FROM {product} p WHERE p.is_active
+    UNION ALL
+    SELECT 2, row_number() OVER (ORDER BY d.position, d.name), d.id, d.name, NULL
+      FROM {department} d WHERE d.is_active AND d.id <> %(department)s
+    ORDER BY 1, 2"""
+
+
 def meta_choices(ticket: Ticket) -> dict[str, list[tuple]]:
     """Choices of the side panel's menus as (value, label) pairs, the same ones its forms validate:
     the department's active agents, priorities, active products, other active departments."""
-    agents = (
-        User.objects.filter(memberships__department_id=ticket.department_id, is_active=True)
-        .order_by("display_name", "email")
-        .only("pk", "display_name", "email")
-    )
-    departments = Department.objects.active().exclude(pk=ticket.department_id).order_by("position", "name")
+    tables = {
+        "user": User._meta.db_table,
+        "membership": Membership._meta.db_table,
+        "product": Product._meta.db_table,
+        "department": Department._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_META_CHOICES_SQL.format(**tables), {"department": ticket.department_id})
+        rows = cursor.fetchall()
+    menus = {0: [], 1: [], 2: []}
+    for menu, _position, pk, name, email in rows:
+        menus[menu].append((pk, (name or email.split("@", 1)[0]) if menu == 0 else name))
     return {
-        "agents": [(u.pk, u.name) for u in agents],
+        "agents": menus[0],
         "priorities": [(value, str(label)) for value, label in Priority.choices],
-        "products": list(Product.objects.filter(is_active=True).order_by("position", "name").values_list("pk", "name")),
-        "departments": list(departments.values_list("pk", "name")),
+        "products": menus[1],
+        "departments": menus[2],
     }
 
 

@@ -46,6 +46,12 @@ def stored_fields(body_text: str, body_html: str) -> dict[str, str]:
     return {"shown_html": rendered.shown, "quoted_html": rendered.quoted}
 
 
+def attachments_of(message) -> list:
+    """The message's attachments: loaded with the conversation (tickets.selectors), else queried."""
+    loaded = message.__dict__.get("attachment_list")
+    return loaded if loaded is not None else list(message.attachments.all())
+
+
 _CID_SRC = re.compile(r"""src=(["'])cid:([^"']+)\1""", re.IGNORECASE)
 
 
@@ -53,7 +59,7 @@ def inline_images(html: str, message) -> str:
     """cid: images pointing at the message's stored attachments (served by the permission-checked view)."""
     if "cid:" not in html:
         return html
-    by_cid = {a.content_id.strip("<>"): a for a in message.attachments.all() if a.content_id}
+    by_cid = {a.content_id.strip("<>"): a for a in attachments_of(message) if a.content_id}
 
     def swap(match: re.Match[str]) -> str:
         att = by_cid.get(match.group(2).strip("<>"))

@@ -1,6 +1,6 @@
 """Reads. Every list read costs a constant number of queries (select_related / prefetch_related)."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from departments.permissions import visible_tickets
 
@@ -33,15 +33,23 @@ def customer_tickets(*, user) -> QuerySet[Ticket]:
 def conversation(ticket: Ticket, *, include_internal: bool) -> list:
     """Messages (and, for agents, internal notes and events) in time order, with authors and files."""
     kinds = [k for k in Message.Kind.values if include_internal or k in Message.PUBLIC_KINDS]
-    messages = list(
-        ticket.messages.filter(kind__in=kinds)
-        .select_related("author", "rating")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-    )
+    messages = list(ticket.messages.filter(kind__in=kinds).select_related("author", "rating"))
+    _attach_files(messages)
     if not include_internal:
         return messages
     events = list(ticket.events.select_related("actor"))
     return sorted(messages + events, key=lambda item: (item.created_at, isinstance(item, TicketEvent), item.pk))
+
+
+def _attach_files(messages: list[Message]) -> None:
+    """Each message's attachments as `.attachment_list`, in one query. (prefetch_related builds a related
+    manager per message, and `.attachments.all()` another at every access: ~1.5 ms for 50 messages.)"""
+    by_message = {m.pk: [] for m in messages}
+    if by_message:
+        for attachment in Attachment.objects.filter(message_id__in=list(by_message)).order_by("pk"):
+            by_message[attachment.message_id].append(attachment)
+    for message in messages:
+        message.attachment_list = by_message[message.pk]
 
 
 def attachment_for_user(*, user, pk: int) -> Attachment:

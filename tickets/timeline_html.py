@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext
 
-from .message_body import body_for_display
+from .message_body import attachments_of, body_for_display
 
 _LABELS: dict = {}
 
@@ -103,7 +103,7 @@ def _rating(message) -> str:
 
 def _attachments(message) -> str:
     items = []
-    for a in message.attachments.all():
+    for a in attachments_of(message):
         url = escape(reverse("attachment_named", args=[a.pk, a.filename]))
         name = escape(a.filename)
         preview = (

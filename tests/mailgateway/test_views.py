@@ -241,3 +241,16 @@ def test_poll_mailboxes_command_and_beat_task_cover_every_active_mailbox(world, 
     assert tasks.poll_mailboxes() == 1
     one.refresh_from_db()
     assert one.consecutive_failures == 2 and "IMAP_NOPE" in one.last_error
+
+
+def test_agent_ticket_page_shows_originals_and_held_mail_from_one_query(world, ingest, client_for):
+    """The ticket page reads held mail and the messages with an original together
+    (selectors.held_mail_and_originals): each still shows where it belongs, and only there."""
+    row = ingest(mail(subject="Printer on fire", body="It burns"))
+    ticket = row.ticket
+    held = ingest(mail(sender="stranger@example.org", subject=f"Re: [#{ticket.number}] x"))
+    other = ingest(mail(subject="Another matter", body="Different"))
+    page = client_for(world.tech_agent).get(reverse("agent_ticket", args=[ticket.number])).content.decode()
+    assert original_url(row) in page
+    assert "stranger@example.org" in page and reverse("held_mail_accept", args=[ticket.number, held.pk]) in page
+    assert other.ticket_id != ticket.pk and original_url(other) not in page

@@ -14,13 +14,15 @@ from tests.factories import UserFactory, make_ticket, member
 from tickets import services
 from tickets.choices import Status
 from tickets.message_body import body_for_display, render_body
-from tickets.models import Message, Ticket
+from tickets.models import Message, Product, Ticket
 
 # session + user + the page's own queries; pinned exactly so an N+1 or a new query per page shows up here.
-QUEUE_QUERIES = 11  # departments with counts, active counts, closed count, page rows, 2 bulk menus, 2 context processors,
+QUEUE_QUERIES = 9  # departments with counts (and roles: no "manages departments" query), active counts, closed count,
+#   page rows, bulk menus (one query), failing mailboxes,
 #   saved workspaces of the sidebar (their counts are cached, search app)
-WORKSPACE_FRAGMENT_QUERIES = 10  # the htmx fragment has no navigation, so no "manages departments" query
-TICKET_QUERIES = 16  # ticket, messages, attachments, events, links, canned, 3 mail, 3 menus, 2 context processors
+WORKSPACE_FRAGMENT_QUERIES = 9  # the htmx fragment has no navigation (the full page takes it from the loaded list)
+TICKET_QUERIES = 13  # ticket, messages, attachments, events, links, canned, 2 mail (held + originals in one),
+#   the menus (one query), 2 context processors
 POLL_QUERIES = 3
 
 
@@ -71,6 +73,7 @@ def test_workspace_query_count_is_pinned(world, client_for, django_assert_num_qu
 def test_ticket_page_with_fifty_messages_query_count_is_pinned(world, client_for, django_assert_num_queries):
     agent = client_for(world.tech_agent)
     small = make_ticket(world.customer, world.technical, subject="small", acknowledge=False)
+    Ticket.objects.filter(pk=small.pk).update(product=Product.objects.create(name="Router"))  # no query for it
     big = make_ticket(world.customer, world.technical, subject="big", acknowledge=False)
     _messages_of(big, 50, world)
     assert big.messages.count() == 50
@@ -321,3 +324,15 @@ def test_timeline_items_escape_names_reasons_and_comments(world, client_for):
     assert "Customer rating: 4 of 5" in conversation
     assert "&lt;script&gt;x()&lt;/script&gt; &quot;ok&quot;" in conversation and "<script>x()" not in conversation
     assert f'href="/agent/tickets/{ticket.number}/split/{reply.pk}/"' in conversation
+
+
+def test_queue_navigation_knows_managers_from_the_loaded_departments(world, client_for):
+    """The navigation's links for managers (service levels, statistics) come from the roles loaded with the
+    departments on queue pages, and still match the context processor's answer on other pages."""
+    sla, own = reverse("sla_index"), reverse("reports_own")
+    for user, manages in ((world.tech_manager, True), (world.tech_agent, False)):
+        client = client_for(user)
+        for url in (reverse("agent_queue"), reverse("agent_department_queue", args=["technical"]), reverse("search")):
+            page = client.get(url).content.decode()
+            assert (f'href="{sla}"' in page) is manages, (user, url)
+            assert (f'href="{own}"' in page) is not manages, (user, url)

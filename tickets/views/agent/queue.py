@@ -4,8 +4,6 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.timesince import timesince
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -19,14 +17,15 @@ from ...agent_selectors import (
     SORTS,
     bulk_menus,
     departments_with_counts,
+    manages_any,
     queue_counts,
     queue_tickets,
 )
-from ...choices import Priority, Status
+from ...choices import Status
 from ...exceptions import TicketError
 from ...feeds import feed_url
 from ...forms import BulkForm
-from ...timeline_html import formatted_date
+from ...queue_html import ROW_FIELDS, options, queue_rows
 from .common import agent_required, back_to
 
 PER_PAGE = 50
@@ -54,7 +53,7 @@ def queue(request, department_slug: str | None = None):
     within = [d.pk for d in departments]
     counts = queue_counts(user=user, department=department, within=within)
     tickets = queue_tickets(user=user, department=department, queue=name, sort=sort, within=within)
-    paginator = Paginator(tickets.only(*ROW_FIELDS), PER_PAGE)
+    paginator = Paginator(tickets.values_list(*ROW_FIELDS), PER_PAGE)
     paginator.count = counts[name]  # counted with the same filter a moment ago: no second COUNT query
     page = paginator.get_page(request.GET.get("page"))
     base = request.path
@@ -69,12 +68,13 @@ def queue(request, department_slug: str | None = None):
         "columns": _columns(base, name, sort),
         "sort": sort,
         "page": page,
-        "rows": queue_rows(page.object_list),
+        "rows": queue_rows(page.object_list, show_department=department is None),
         "page_query": urlencode({"queue": name, "sort": sort}),
-        "bulk": bulk_menus(user),
-        "bulk_actions": BulkForm.ACTIONS,
-        "statuses": Status.choices,
+        "bulk": {name: options(pairs) for name, pairs in bulk_menus(user, within=within).items()},
+        "bulk_actions": options(BulkForm.ACTIONS),
+        "statuses": options(Status.choices),
         "feed_url": feed_url(request, user, department=department, queue=name),
+        "manages_departments": manages_any(user, departments),  # for the navigation, instead of a query
     }
     template = (
         "tickets/agent/_workspace.html"
@@ -92,35 +92,6 @@ def _visible_department(departments, slug: str | None):
         if department.slug == slug:
             return department
     raise Http404
-
-
-# What a row shows (and sorts on): the rest of the ticket (details JSON, SLA clocks...) and of the users is
-# not loaded, 50 rows of 27 + 2 x 13 columns cost more to decode than the query takes.
-ROW_FIELDS = (
-    "number", "subject", "status", "priority", "updated_at", "waiting_since", "department__name",
-    "customer__display_name", "customer__email", "assignee__display_name", "assignee__email",
-    "assignee__is_active",
-)  # fmt: skip
-
-
-def queue_rows(tickets) -> list:
-    """The page's tickets with what each row shows worked out once here: labels translated once per
-    page, dates formatted in Python. The template loop is the page's hot spot (50 rows)."""
-    statuses = {value: str(label) for value, label in Status.choices}
-    priorities = {value: str(label) for value, label in Priority.choices}
-    select = _("Select %(ref)s")
-    prefix = reverse("agent_ticket", args=[0])[: -len("0/")]  # reverse() once, not per row
-    rows = list(tickets)
-    for t in rows:
-        t.url = f"{prefix}{t.number}/"
-        t.select_label = select % {"ref": t.reference}
-        t.status_label = statuses.get(t.status, t.status)
-        t.priority_label = priorities.get(t.priority, t.priority)
-        updated = localtime(t.updated_at)
-        t.activity_iso, t.activity = updated.isoformat(), formatted_date(updated, "SHORT_DATETIME_FORMAT")
-        if t.waiting_since:
-            t.waiting_iso, t.waiting = localtime(t.waiting_since).isoformat(), timesince(t.waiting_since)
-    return rows
 
 
 # A first click sorts the way agents usually want it: names A→Z, highest priority and latest activity

@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from mailgateway.selectors import delivery_status, held_mail, messages_with_original
+from mailgateway.selectors import delivery_status, held_mail_and_originals
 from sla.selectors import ticket_sla_state
 
 from ... import presence
@@ -31,6 +31,7 @@ def last_public_id(items) -> int:
 
 def ticket_context(request, ticket, **overrides) -> dict:
     items = timeline(ticket)
+    held, originals = held_mail_and_originals(ticket, (i.pk for i in items if isinstance(i, Message)))
     context = {
         "ticket": ticket,
         "items": items,
@@ -42,9 +43,9 @@ def ticket_context(request, ticket, **overrides) -> dict:
         **meta_forms(ticket),
         "collisions": [],
         # Mail gateway: held mail from strangers, undelivered replies, which messages have a raw original.
-        "held": held_mail(ticket),
+        "held": held,
         "undelivered": delivery_status(ticket),
-        "originals": messages_with_original(ticket),
+        "originals": originals,
         "sla": ticket_sla_state(ticket),  # SLA clocks (sla app)
     }
     context.update(overrides)
