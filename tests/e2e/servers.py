@@ -23,6 +23,7 @@ Playwright runs; the ORM calls really are synchronous, so this is safe in tests.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -166,4 +167,8 @@ def page(browser, tmp_path: Path, request: pytest.FixtureRequest):
         shot = tmp_path / "failure.png"
         page.screenshot(path=str(shot), full_page=True)
         print(f"\n----- page {page.url} at failure: screenshot {shot} -----")
+    # Stop the page's polling (presence, new messages) and let a request already in flight finish before
+    # the test database is flushed: a live-server request holding table locks mid-flush deadlocks it.
+    page.goto("about:blank")
     context.close()
+    time.sleep(0.5)
