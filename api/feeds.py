@@ -4,23 +4,21 @@ in the URL (tickets.feeds.feed_token: user id + password hash + feed key), which
 by regenerating his feed key on the profile page. The agent queue feed stays at agent/feed/<token>/.
 Agents also get one Atom feed per saved workspace, at <token>/workspaces/<pk>.atom."""
 
-from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 
 from departments.permissions import is_agent, visible_tickets
 from search.selectors import workspace_for
-from tickets.feeds import FEED_SIZE, user_for_token
+from tickets.feeds import FEED_SIZE, MessageItems, user_for_token
 from tickets.models import Message
 
 from .selectors import workspace_messages
 
 
-class MyTicketsAtomFeed(Feed):
+class MyTicketsAtomFeed(MessageItems, Feed):
     feed_type = Atom1Feed
 
     def get_object(self, request, token: str):
@@ -52,26 +50,8 @@ class MyTicketsAtomFeed(Feed):
             message.feed_link = reverse(page, args=[message.ticket.number]) + f"#m{message.pk}"
         return messages
 
-    def item_title(self, item):
-        return f"{item.ticket.reference} {item.ticket.subject} — {item.get_kind_display()}"
-
-    def item_description(self, item):
-        return linebreaks(item.body_text[:2000], autoescape=True)
-
     def item_link(self, item):
         return item.feed_link
-
-    def item_author_name(self, item):
-        return item.author.name if item.author else _("System")
-
-    def item_pubdate(self, item):
-        return item.created_at
-
-    def item_updateddate(self, item):
-        return item.created_at  # atom:updated is required in every entry (RFC 4287 4.1.2)
-
-    def item_guid(self, item):
-        return f"{settings.SITE_URL}/messages/{item.pk}"
 
 
 class MyTicketsRssFeed(MyTicketsAtomFeed):

@@ -51,7 +51,29 @@ def feed_url(request, user, *, department=None, queue: str = "active") -> str:
     return request.build_absolute_uri(f"{url}?{urlencode(params)}" if params else url)
 
 
-class MessagesFeed(Feed):
+class MessageItems:
+    """How a Message is shown as a feed entry (the agent feed and the API's feeds share it)."""
+
+    def item_title(self, item):
+        return f"{item.ticket.reference} {item.ticket.subject} — {item.get_kind_display()}"
+
+    def item_description(self, item):
+        return linebreaks(item.body_text[:2000], autoescape=True)
+
+    def item_author_name(self, item):
+        return item.author.name if item.author else _("System")
+
+    def item_pubdate(self, item):
+        return item.created_at
+
+    def item_updateddate(self, item):
+        return item.created_at  # atom:updated is required in every entry (RFC 4287 4.1.2)
+
+    def item_guid(self, item):
+        return f"{settings.SITE_URL}/messages/{item.pk}"
+
+
+class MessagesFeed(MessageItems, Feed):
     feed_type = Atom1Feed
 
     def get_object(self, request, token: str):
@@ -99,27 +121,8 @@ class MessagesFeed(Feed):
             .order_by("-pk")[:FEED_SIZE]
         )
 
-    def item_title(self, item):
-        kind = item.get_kind_display()
-        return f"{item.ticket.reference} {item.ticket.subject} — {kind}"
-
-    def item_description(self, item):
-        return linebreaks(item.body_text[:2000], autoescape=True)
-
     def item_link(self, item):
         return reverse("agent_ticket", args=[item.ticket.number]) + f"#m{item.pk}"
-
-    def item_author_name(self, item):
-        return item.author.name if item.author else _("System")
-
-    def item_pubdate(self, item):
-        return item.created_at
-
-    def item_updateddate(self, item):
-        return item.created_at  # atom:updated is required in every entry (RFC 4287 4.1.2)
-
-    def item_guid(self, item):
-        return f"{settings.SITE_URL}/messages/{item.pk}"
 
 
 def saved_view(user, view_id: str):
