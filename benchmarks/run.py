@@ -27,6 +27,9 @@ N_TICKETS = int(os.environ.get("BENCH_TICKETS", "50000"))
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench")
 REQUESTS_C1 = int(os.environ.get("BENCH_REQUESTS", "200"))
 SOAK_REQUESTS = int(os.environ.get("BENCH_SOAK_REQUESTS", "10000"))  # worker RSS is read after this many
+# BENCH_ONLY=queue,ticket_50_messages,sla: measure only these pages / in-process benchmarks (a partial run
+# writes benchmarks/results/partial.json and leaves latest.json alone).
+ONLY = {x.strip() for x in os.environ.get("BENCH_ONLY", "").split(",") if x.strip()}
 TARGETS_MS = {  # p95 server-side targets at 1,000,000 tickets (issue 11)
     "queue": 25, "ticket_50_messages": 35, "poll": 5, "search_rare": 150, "search_common": 150,
     "search_filtered": 150, "workspace": 25, "my_tickets": 25, "statistics": 500,
@@ -141,7 +144,7 @@ def endpoints(ctx: dict) -> dict[str, list[str]]:
     from benchmarks import search as search_bench  # search_rare/common/filtered and workspace
 
     candidates.update(search_bench.scenarios(ctx))
-    return {k: v for k, v in candidates.items() if v and all(v)}
+    return {k: v for k, v in candidates.items() if v and all(v) and (not ONLY or k in ONLY)}
 
 
 # Pages measured with another user's session than the agent's (name -> ctx key of the cookie).
@@ -214,6 +217,8 @@ def in_process() -> dict:
     """Benchmarks that are functions, contributed by each subsystem (benchmarks/<name>.py: run(...))."""
     results = {}
     for name in ("ingest", "sla", "search", "reports"):
+        if ONLY and name not in ONLY:
+            continue
         try:
             module = importlib.import_module(f"benchmarks.{name}")
         except ModuleNotFoundError:
@@ -251,9 +256,11 @@ def main() -> None:
     server = start_gunicorn(port, static_root)
     try:
         http = measure_http(port, ctx)
-        http.update(api_bench.measure(port, ctx, requests=REQUESTS_C1, targets=TARGETS_MS))
+        if not ONLY or ONLY & {"api_ticket_list", "api_ticket_detail_50_messages"}:
+            http.update(api_bench.measure(port, ctx, requests=REQUESTS_C1, targets=TARGETS_MS))
         served = sum(r["c1"]["requests"] + r["c8"]["requests"] + 20 for r in http.values())
-        served += soak(port, ctx, SOAK_REQUESTS - served)
+        if not ONLY:
+            served += soak(port, ctx, SOAK_REQUESTS - served)
         rss = worker_rss_mb(server)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -270,7 +277,9 @@ def main() -> None:
     }
     latest = RESULTS / "latest.json"
     previous = json.loads(latest.read_text()) if latest.exists() else None
-    if previous:
+    if ONLY:  # compared with the last full run, which it does not replace
+        latest = RESULTS / "partial.json"
+    elif previous:
         (RESULTS / "previous.json").write_text(json.dumps(previous, indent=2, ensure_ascii=False))
     latest.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     report(data, previous)
