@@ -26,7 +26,7 @@ from mailgateway.charsets import (
     guess_decode,
     surrogate_bytes,
 )
-from mailgateway.sanitize import sanitize_html, sanitized_html_to_text, text_to_html
+from mailgateway.sanitize import SanitizedHtml, sanitize_html, sanitized_html_to_text, text_to_html
 
 
 @dataclass(frozen=True)
@@ -442,7 +442,10 @@ def _body(walk: _Walk) -> tuple[str, str]:
     text = "\n".join(
         s.text if s.text is not None else sanitized_html_to_text(s.html or "") for s in sanitized
     )
-    return _clean_text(text), _segments_html(sanitized).strip()
+    html = _segments_html(sanitized).strip()
+    if all(s.html is not None for s in sanitized):
+        html = SanitizedHtml(html)  # every piece came out of bleach: storing it need not clean it again
+    return _clean_text(text), html
 
 
 def _clean_text(text: str) -> str:

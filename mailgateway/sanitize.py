@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import threading
 
 import bleach
 import html2text
@@ -77,7 +78,28 @@ class _BlockRemoteImages(Filter):
             yield token
 
 
+class SanitizedHtml(str):
+    """A string that sanitize_html returned (or a concatenation of such strings): it has been through
+    bleach with the allow-lists above, so code that would sanitize it again unchanged may skip that
+    (tickets.message_body does, for a mail body without quoted history). Any str operation on it
+    (slicing, concatenation, replace) returns a plain str again, which must then be sanitized."""
+
+    __slots__ = ()
+
+
+_local = threading.local()
+
+
 def _cleaner() -> bleach.Cleaner:
+    """One Cleaner per thread (bleach's are not thread-safe): building one costs more than cleaning
+    a short mail."""
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = _new_cleaner()
+    return cleaner
+
+
+def _new_cleaner() -> bleach.Cleaner:
     return bleach.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -124,12 +146,12 @@ def _unquote_style(match: re.Match[str]) -> str:
     return match.group(1) + value + match.group(3)
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html: str) -> SanitizedHtml:
     """Safe HTML fragment (the body content only) for display in the agent UI."""
     if not html or not html.strip():
-        return ""
+        return SanitizedHtml("")
     fragment = _STYLE_ATTR.sub(_unquote_style, _visible_part(html))
-    return _cleaner().clean(fragment).strip()
+    return SanitizedHtml(_cleaner().clean(fragment).strip())
 
 
 def html_to_text(html: str) -> str:

@@ -17,7 +17,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
 from mailgateway.quoting import split_quoted, split_quoted_html
-from mailgateway.sanitize import sanitize_html
+from mailgateway.sanitize import SanitizedHtml, sanitize_html
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,15 @@ class RenderedBody:
 def render_body(body_text: str, body_html: str) -> RenderedBody:
     """Safe HTML of the new part and of the quoted part. HTML mail is sanitized again after the cut
     (cutting can leave tags unbalanced; the sanitizer re-balances each half); cid: images stay as they
-    are and are pointed at their attachments when shown (the attachments are stored after the message)."""
+    are and are pointed at their attachments when shown (the attachments are stored after the message).
+    HTML that parse() sanitized and that has no quote to cut is used as it is (bleach already made it)."""
     if body_html:
         head, tail = split_quoted_html(body_html)
-        new_html, quoted_html = sanitize_html(head), sanitize_html(tail)
+        if not tail and isinstance(head, SanitizedHtml):
+            # Nothing cut off: the mail gateway's parse() already ran this very string through bleach.
+            new_html, quoted_html = head, ""
+        else:
+            new_html, quoted_html = sanitize_html(head), sanitize_html(tail)
         if new_html:
             return RenderedBody(f'<div class="msg-body msg-html">{new_html}</div>', quoted_html)
     new, quoted = split_quoted(body_text or "")

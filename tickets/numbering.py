@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 SEQUENCE = "tickets_ticket_number_seq"
+NEXT_NUMBER_SQL = f"nextval('{SEQUENCE}')"  # for an INSERT that numbers the ticket itself (ticket_create)
 
 
 def next_ticket_number() -> int:

@@ -2,6 +2,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from mailgateway.sql import insert_row
 from webhooks import events as webhook_events
 
 from ..attachments import IncomingFile, check_file, store_attachment
@@ -15,7 +16,8 @@ def lock(ticket: Ticket) -> Ticket:
 
 
 def record(ticket: Ticket, kind: str, actor=None, **data) -> TicketEvent:
-    event = TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
+    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, data=data)
+    insert_row(event)  # the ORM's INSERT compiler costs more CPU than the statement; one per ticket change
     webhook_events.event_recorded(event)  # outbox rows for subscribed webhooks; POSTed after commit
     return event
 
@@ -23,7 +25,8 @@ def record(ticket: Ticket, kind: str, actor=None, **data) -> TicketEvent:
 def add_message(ticket: Ticket, *, kind: str, author, body_text: str, files: Iterable[IncomingFile] = (), **extra):
     """Create a message with its attachments. Files must be checked first (check_files)."""
     rendered = stored_fields(body_text, extra.get("body_html", ""))
-    message = Message.objects.create(ticket=ticket, kind=kind, author=author, body_text=body_text, **rendered, **extra)
+    message = Message(ticket=ticket, kind=kind, author=author, body_text=body_text, **rendered, **extra)
+    insert_row(message)
     for incoming, content_type in files:
         store_attachment(message, incoming, content_type)
     return message
