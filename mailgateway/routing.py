@@ -15,6 +15,7 @@ from tickets.tokens import parse_reply_address
 
 from .models import Mailbox, OutboundEmail
 from .parsing import ParsedEmail
+from .sql import select_one
 
 SUBJECT_TAG = re.compile(r"\[#(\d{1,18})\]")
 
@@ -76,7 +77,7 @@ def ticket_by_reply_address(addresses: Iterable[str]) -> Ticket | None:
     for address in addresses:
         number = parse_reply_address(address)
         if number is not None:
-            return Ticket.objects.filter(number=number).select_related("customer").first()
+            return ticket_by_number(number)
     return None
 
 
@@ -98,7 +99,14 @@ def ticket_by_message_ids(ids: Iterable[str]) -> Ticket | None:
 
 def ticket_by_subject(subject: str) -> Ticket | None:
     match = SUBJECT_TAG.search(subject or "")
-    return Ticket.objects.filter(number=int(match.group(1))).select_related("customer").first() if match else None
+    return ticket_by_number(int(match.group(1))) if match else None
+
+
+def ticket_by_number(number: int) -> Ticket | None:
+    """The ticket with its customer (raw SQL composed once: the ORM took 1 ms of CPU to compose it)."""
+    if not 0 < number < 2**63:
+        return None
+    return select_one(Ticket, "t.number = %s", [number], related="customer")
 
 
 def find_ticket(parsed: ParsedEmail) -> Ticket | None:

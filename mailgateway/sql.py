@@ -7,7 +7,7 @@ PostgreSQL and SQLite (3.24+) understand the syntax.
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model
 
 # model label and computed columns -> (fields given as parameters, computed fields, SQL)
@@ -126,3 +126,70 @@ def _value_for_insert(field, instance: Model):
     if hasattr(value, "resolve_expression"):  # e.g. a db_default without a Python default
         raise ValueError(f"insert_row cannot insert the expression {value!r} for {field}")
     return value
+
+
+_SELECT_PLANS: dict[tuple, tuple[list, list, str]] = {}
+
+
+def select_one(model: type[Model], where: str, params: list, *, related: str | None = None, lock: bool = False):
+    """The row of `model` (SQL alias t) matching `where`, or None; with `related` (a foreign key name)
+    the referenced row is joined (alias r) and cached on the instance as select_related() would.
+    `lock` adds FOR UPDATE (of t only). The SQL is composed once per shape: composing an ORM query
+    of the 40-column ticket cost 0.5-1 ms of CPU, five times what running it costs."""
+    key = (model._meta.label, where, related, lock)
+    plan = _SELECT_PLANS.get(key)
+    if plan is None:
+        plan = _SELECT_PLANS[key] = _select_plan(model, where, related, lock)
+    fields, related_fields, sql = plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instance = _from_row(model, fields, row[: len(fields)])
+    if related is not None:
+        fk = model._meta.get_field(related)
+        fk.set_cached_value(instance, _from_row(fk.related_model, related_fields, row[len(fields) :]))
+    return instance
+
+
+def _select_plan(model, where: str, related: str | None, lock: bool) -> tuple[list, list, str]:
+    quote = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    columns = [f"t.{quote(f.column)}" for f in fields]
+    join, related_fields = "", []
+    if related is not None:
+        fk = model._meta.get_field(related)
+        related_fields = list(fk.related_model._meta.concrete_fields)
+        columns += [f"r.{quote(f.column)}" for f in related_fields]
+        table, target = quote(fk.related_model._meta.db_table), quote(fk.target_field.column)
+        join = f" JOIN {table} r ON r.{target} = t.{quote(fk.column)}"
+    sql = "SELECT {} FROM {} t{} WHERE {}{}".format(  # noqa: S608 - names from the model, where from the caller
+        ", ".join(columns), quote(model._meta.db_table), join, where, " FOR UPDATE OF t" if lock else ""
+    )
+    return fields, related_fields, sql
+
+
+def _from_row(model, fields: list, values) -> Model:
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, field, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def update_row(instance: Model, field_names: list[str]) -> None:
+    """UPDATE the instance's row with the current values of these fields, as save(update_fields=...)
+    would (no signal receivers in this project), with the SQL composed once per model and field list."""
+    meta = instance._meta
+    fields = [meta.get_field(name) for name in dict.fromkeys(field_names)]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model
+        quote(meta.db_table), ", ".join(f"{quote(f.column)} = %s" for f in fields), quote(meta.pk.column)
+    )
+    values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk])
+        if cursor.rowcount != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")  # as Model.save()

@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from mailgateway.sql import insert_row
+from mailgateway.sql import insert_row, select_one, update_row
 from webhooks import events as webhook_events
 
 from ..attachments import IncomingFile, check_file, store_attachment
@@ -11,8 +11,12 @@ from ..models import Message, Ticket, TicketEvent
 
 
 def lock(ticket: Ticket) -> Ticket:
-    """Re-read the row under a lock: concurrent replies and transfers must not overwrite each other."""
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """Re-read the row under a lock: concurrent replies and transfers must not overwrite each other.
+    (Raw SQL composed once: the ORM spent more CPU composing this query than the database running it.)"""
+    locked = select_one(Ticket, "t.id = %s", [ticket.pk], lock=True)
+    if locked is None:
+        raise Ticket.DoesNotExist("Ticket matching query does not exist.")
+    return locked
 
 
 def record(ticket: Ticket, kind: str, actor=None, **data) -> TicketEvent:
@@ -39,4 +43,4 @@ def check_files(files: Iterable[IncomingFile]) -> list[tuple[IncomingFile, str]]
 
 def touch(ticket: Ticket, *fields: str) -> None:
     ticket.updated_at = timezone.now()
-    ticket.save(update_fields=["updated_at", *fields])
+    update_row(ticket, ["updated_at", *fields])
