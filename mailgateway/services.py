@@ -33,7 +33,7 @@ from tickets.models import Message, Ticket, TicketEvent
 from . import outbound, routing
 from .models import InboundEmail, Mailbox
 from .parsing import ParsedEmail, normalize_message_id, parse
-from .sql import insert_unless_exists, update_rows
+from .sql import insert_unless_exists, select_one, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -441,21 +441,19 @@ def _customer(parsed: ParsedEmail) -> tuple[User, int]:
     return _find_customer(email) or (User.objects.get(email=email), 0)  # created by another worker meanwhile
 
 
-_CUSTOMER_SQL = """
-    SELECT u.*, (
-        SELECT COUNT(*) FROM tickets_ticket t
-        WHERE t.customer_id = u.id AND t.channel = %s AND t.created_at >= %s
-    ) AS recent_tickets
-    FROM accounts_user u WHERE LOWER(u.email) = %s
-"""
+_RECENT_TICKETS = """(
+    SELECT COUNT(*) FROM tickets_ticket rt WHERE rt.customer_id = t.id AND rt.channel = %s AND rt.created_at >= %s
+)"""
 
 
 def _find_customer(email: str) -> tuple[User, int] | None:
-    """Raw SQL on the hot path: the ORM spent 1 ms of CPU composing this annotated query, four times
-    what running it costs. LOWER(email) is what the unique index user_email_ci_unique covers
+    """Raw SQL composed once on the hot path: the ORM spent 1 ms of CPU composing this annotated query,
+    four times what running it costs. LOWER(email) is what the unique index user_email_ci_unique covers
     (email__iexact compiles to UPPER() and would scan the whole user table)."""
     since = timezone.now() - timedelta(hours=1)
-    user = next(iter(User.objects.raw(_CUSTOMER_SQL, [Channel.EMAIL, since, email])), None)
+    user = select_one(
+        User, "LOWER(t.email) = %s", [Channel.EMAIL, since, email], annotate={"recent_tickets": _RECENT_TICKETS}
+    )
     return (user, user.recent_tickets) if user is not None else None
 
 
