@@ -34,7 +34,7 @@ from tickets.models import Message, Ticket, TicketEvent
 from . import outbound, routing
 from .models import InboundEmail, Mailbox
 from .parsing import ParsedEmail, normalize_message_id, parse
-from .sql import insert_unless_exists, select_one, select_rows, update_rows
+from .sql import insert_unless_exists, select_one, select_rows, update_row, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -178,11 +178,11 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _save_results(rows: list[InboundEmail]) -> None:
-    if len(rows) == 1 or connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
         for row in rows:
-            row.save(update_fields=RESULT_FIELDS)
+            update_row(row, RESULT_FIELDS)
     else:
-        update_rows(rows, RESULT_FIELDS)
+        update_rows(rows, RESULT_FIELDS)  # one statement, also for a single row (the ORM's save took 1 ms)
 
 
 def _relax_commit() -> None:
