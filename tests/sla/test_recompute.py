@@ -145,3 +145,15 @@ def test_merge_stops_the_source_clock(world, policy, clock):
     services.ticket_merge(source=a, target=b, actor=world.tech_agent)
     assert fresh(a).sla_check_at is None and a.first_response_due_at is None
     assert fresh(b).first_response_due_at == MONDAY_10 + timedelta(hours=1)
+
+
+def test_creation_writes_the_clocks_in_the_ticket_insert(world, policy, clock):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        ticket = make_ticket(world.customer, world.technical, acknowledge=False)
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "tickets_ticket"')]
+    ticket = fresh(ticket)
+    assert ticket.first_response_due_at == berlin(2026, 11, 23, 11, 0)
+    assert ticket.created_at == ticket.waiting_since == ticket.sla_resumed_at == ticket.updated_at
