@@ -227,7 +227,9 @@ class Message(models.Model):
     PUBLIC_KINDS = (Kind.CUSTOMER, Kind.REPLY)
     timeline_template = "tickets/_message.html"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # No single-column indexes on ticket and author: message_ticket_idx and message_author_idx lead with
+    # them, and every message INSERT (the mail gateway writes one per mail) paid for the duplicates.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     author = models.ForeignKey(
@@ -237,6 +239,7 @@ class Message(models.Model):
         blank=True,
         related_name="messages",
         verbose_name=_("author"),
+        db_index=False,
     )
     body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True, help_text=_("Sanitized before storing."))
@@ -345,7 +348,7 @@ class TicketEvent(models.Model):
 
     timeline_template = "tickets/_event.html"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)  # event_ticket_idx
     kind = models.CharField(max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
