@@ -65,6 +65,7 @@ class TicketVector(models.Model):
     department_id = models.BigIntegerField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    active = models.BooleanField()  # status in tickets.choices.ACTIVE_STATUSES
     public = TSVectorField(null=True)
     notes = TSVectorField(null=True)
 

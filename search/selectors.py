@@ -74,21 +74,23 @@ def search_tickets(*, user, filters: Filters, departments: dict[str, int] | None
 def search_matches(*, user, filters: Filters, departments: dict[str, int] | None = None) -> QuerySet:
     """What a result page and a count need: the matches, sorted, whose "pk" is the ticket id.
 
-    An agent's text search filtered (if at all) by department and dates only, the common case, is a query
-    of search_ticketvector alone, which holds copies of those columns: ranking a common word reads
+    An agent's text search filtered (if at all) by department, dates and "any open" only, the common case,
+    is a query of search_ticketvector alone, which holds copies of those columns: ranking a common word reads
     thousands of matches, and a join to tickets_ticket for each would cost more than the ranking
     (benchmarks/sla.md, docs/search.md). Anything else is search_tickets()."""
     departments = _departments(user, filters, departments)
     if departments is None or not filters.has_text or not full_text() or not _vectors_suffice(filters):
         return search_tickets(user=user, filters=filters, departments=departments)
     qs = TicketVector.objects.filter(department_id__in=sorted(departments.values()) or [0])
+    if filters.status == "active":
+        qs = qs.filter(active=True)
     qs = _apply_text(_apply_dates(qs, filters), filters, agent=True, on="")
     return _sorted(qs, filters)
 
 
 def _vectors_suffice(f: Filters) -> bool:
-    """Whether TicketVector's copies (department, created_at, updated_at) answer every filter but the text."""
-    ticket_columns = (f.status, f.priority, f.assignee, f.answered_by, f.customer, f.subject_only,
+    """Whether TicketVector's copies (department, dates, "any open") answer every filter but the text."""
+    ticket_columns = (f.status not in ("", "active"), f.priority, f.assignee, f.answered_by, f.customer, f.subject_only,
                       f.has_attachments, f.escalated)
     return not any(ticket_columns)
 

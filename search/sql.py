@@ -5,9 +5,9 @@ triggers, and its GIN indexes. Used by the migrations (forward and reverse) and 
 - public: the subject (weight A) and every customer message and agent reply: what the customer may
   search too.
 - notes: internal notes, searched by agents only (NULL while a ticket has none).
-- department_id, created_at, updated_at: copies of the ticket's, so that text + department + dates,
-  sorted by relevance or date, is answered from this table alone (search.selectors.search_matches);
-  only the page's rows are read from tickets_ticket.
+- department_id, created_at, updated_at, active (status new, open or pending): copies of the ticket's,
+  so that text + department + dates (+ "any open"), sorted by relevance or date, is answered from this
+  table alone (search.selectors.search_matches); only the page's rows are read from tickets_ticket.
 
 Why not columns of tickets_ticket (as until migration 0003): every non-HOT update of a ticket (the SLA
 sweep's, a status change, a reply) inserted the whole of both vectors into the two GIN indexes again,
@@ -30,6 +30,8 @@ HEADLINE_CONFIG = "russian"
 MAX_BODY = 100_000
 
 PUBLIC_KINDS_SQL = "('customer', 'reply')"
+# tickets.choices.ACTIVE_STATUSES, the "any open" filter
+ACTIVE_SQL = "('new', 'open', 'pending')"
 
 _vector = " || ".join(f"to_tsvector('{c}'::regconfig, body)" for c in CONFIGS)
 
@@ -63,18 +65,18 @@ CREATE OR REPLACE FUNCTION helpdesk_ticket_search_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, public)
-        VALUES (NEW.id, NEW.department_id, NEW.created_at, NEW.updated_at,
+        INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public)
+        VALUES (NEW.id, NEW.department_id, NEW.created_at, NEW.updated_at, NEW.status IN {ACTIVE_SQL},
                 setweight(helpdesk_search_vector(NEW.subject), 'A'));
     ELSIF OLD.subject IS DISTINCT FROM NEW.subject THEN
         UPDATE {TABLE} SET department_id = NEW.department_id, created_at = NEW.created_at,
-            updated_at = NEW.updated_at,
+            updated_at = NEW.updated_at, active = NEW.status IN {ACTIVE_SQL},
             public = setweight(helpdesk_search_vector(NEW.subject), 'A')
                      || coalesce(helpdesk_search_vector(helpdesk_ticket_public_text(NEW.id)), ''::tsvector)
         WHERE ticket_id = NEW.id;
     ELSE
         UPDATE {TABLE} SET department_id = NEW.department_id, created_at = NEW.created_at,
-            updated_at = NEW.updated_at
+            updated_at = NEW.updated_at, active = NEW.status IN {ACTIVE_SQL}
         WHERE ticket_id = NEW.id;
     END IF;
     RETURN NULL;
@@ -107,15 +109,15 @@ BEGIN
 END $$;
 """
 
-TRIGGERS = """
+TRIGGERS = f"""
 CREATE TRIGGER helpdesk_ticket_search AFTER INSERT ON tickets_ticket
     FOR EACH ROW EXECUTE FUNCTION helpdesk_ticket_search_trigger();
 -- Not fired by updates that leave these columns alone (the SLA sweep's, say): "UPDATE OF" skips
 -- statements that do not set them, the WHEN those that set them to the same values (Django's save()).
-CREATE TRIGGER helpdesk_ticket_search_update AFTER UPDATE OF subject, department_id, created_at, updated_at
-    ON tickets_ticket FOR EACH ROW
-    WHEN ((OLD.subject, OLD.department_id, OLD.created_at, OLD.updated_at)
-          IS DISTINCT FROM (NEW.subject, NEW.department_id, NEW.created_at, NEW.updated_at))
+CREATE TRIGGER helpdesk_ticket_search_update
+    AFTER UPDATE OF subject, department_id, created_at, updated_at, status ON tickets_ticket FOR EACH ROW
+    WHEN ((OLD.subject, OLD.department_id, OLD.created_at, OLD.updated_at, OLD.status IN {ACTIVE_SQL})
+          IS DISTINCT FROM (NEW.subject, NEW.department_id, NEW.created_at, NEW.updated_at, NEW.status IN {ACTIVE_SQL}))
     EXECUTE FUNCTION helpdesk_ticket_search_trigger();
 CREATE TRIGGER helpdesk_message_search_insert AFTER INSERT ON tickets_message
     FOR EACH ROW EXECUTE FUNCTION helpdesk_message_search_trigger();
@@ -162,8 +164,8 @@ DROP_FOREIGN_KEY = f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS search_ticket
 # One statement for a range of tickets: every ticket of the range gets its row, computed from its
 # messages. Used by generate_dataset (per batch, with the triggers disabled during the bulk insert).
 FILL = f"""
-INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, public, notes)
-SELECT t.id, t.department_id, t.created_at, t.updated_at,
+INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public, notes)
+SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
        setweight(helpdesk_search_vector(t.subject), 'A') || coalesce(helpdesk_search_vector(m.pub), ''::tsvector),
        helpdesk_search_vector(m.notes)
 FROM tickets_ticket t
@@ -174,15 +176,17 @@ LEFT JOIN (SELECT ticket_id,
 WHERE t.id BETWEEN %(lo)s AND %(hi)s
 ON CONFLICT (ticket_id) DO UPDATE SET
     department_id = EXCLUDED.department_id, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-    public = EXCLUDED.public, notes = EXCLUDED.notes
+    active = EXCLUDED.active, public = EXCLUDED.public, notes = EXCLUDED.notes
 """
 
 INDEXES = f"""
 CREATE INDEX ticketvector_public_idx ON {TABLE} USING gin (public);
 CREATE INDEX ticketvector_notes_idx ON {TABLE} USING gin (notes) WHERE notes IS NOT NULL;
 CREATE INDEX ticketvector_dept_created_idx ON {TABLE} (department_id, created_at);
+CREATE INDEX ticketvector_active_idx ON {TABLE} (department_id) WHERE active;
 """
 DROP_INDEXES = """
+DROP INDEX IF EXISTS ticketvector_active_idx;
 DROP INDEX IF EXISTS ticketvector_dept_created_idx;
 DROP INDEX IF EXISTS ticketvector_notes_idx;
 DROP INDEX IF EXISTS ticketvector_public_idx;

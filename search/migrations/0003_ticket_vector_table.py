@@ -20,8 +20,9 @@ FORWARD = f"""
 {v2.DROP_TRIGGERS}
 {sql.FUNCTIONS}
 SET LOCAL maintenance_work_mem = '512MB';
-INSERT INTO {sql.TABLE} (ticket_id, department_id, created_at, updated_at, public, notes)
-SELECT id, department_id, created_at, updated_at, search_public, search_notes FROM tickets_ticket;
+INSERT INTO {sql.TABLE} (ticket_id, department_id, created_at, updated_at, active, public, notes)
+SELECT id, department_id, created_at, updated_at, status IN {sql.ACTIVE_SQL}, search_public, search_notes
+FROM tickets_ticket;
 {v2.DROP_COLUMNS}
 {sql.FOREIGN_KEY}
 {sql.INDEXES}
@@ -66,6 +67,7 @@ class Migration(migrations.Migration):
                 ("department_id", models.BigIntegerField()),
                 ("created_at", models.DateTimeField()),
                 ("updated_at", models.DateTimeField()),
+                ("active", models.BooleanField()),
                 ("public", search.query.TSVectorField(null=True)),
                 ("notes", search.query.TSVectorField(null=True)),
             ],
