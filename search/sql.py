@@ -155,7 +155,6 @@ DROP FUNCTION IF EXISTS helpdesk_search_vector(text);
 # tests); its foreign key is declared here, without Django's constraint, for the ON DELETE CASCADE: a
 # deleted ticket takes its row along whatever deleted it.
 FOREIGN_KEY = f"""
-ALTER TABLE {TABLE} SET (fillfactor = 90);
 ALTER TABLE {TABLE} ADD CONSTRAINT search_ticketvector_ticket_fk
     FOREIGN KEY (ticket_id) REFERENCES tickets_ticket (id) ON DELETE CASCADE;
 """
@@ -183,10 +182,12 @@ INDEXES = f"""
 CREATE INDEX ticketvector_public_idx ON {TABLE} USING gin (public);
 CREATE INDEX ticketvector_notes_idx ON {TABLE} USING gin (notes) WHERE notes IS NOT NULL;
 CREATE INDEX ticketvector_dept_created_idx ON {TABLE} (department_id, created_at);
+CREATE INDEX ticketvector_dept_updated_idx ON {TABLE} (department_id, updated_at);
 CREATE INDEX ticketvector_active_idx ON {TABLE} (department_id) WHERE active;
 """
 DROP_INDEXES = """
 DROP INDEX IF EXISTS ticketvector_active_idx;
+DROP INDEX IF EXISTS ticketvector_dept_updated_idx;
 DROP INDEX IF EXISTS ticketvector_dept_created_idx;
 DROP INDEX IF EXISTS ticketvector_notes_idx;
 DROP INDEX IF EXISTS ticketvector_public_idx;
