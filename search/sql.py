@@ -14,6 +14,9 @@ sweep's, a status change, a reply) inserted the whole of both vectors into the t
 and every new message rewrote the wide ticket row. Here a ticket update that changes none of the copied
 columns does not touch this table, and a new message rewrites this narrow row only.
 
+These objects are created by migration 0003 from this module: changing them needs a new migration, with
+the SQL it replaces frozen beside it (as search/migrations/_sql_0002.py is for 0002).
+
 helpdesk_search_vector() is the single place that decides the text search configurations: 'simple'
 (exact word forms, stop words included), 'russian' (Russian Snowball stemmer for Cyrillic words and the
 English one for ASCII words, so one parse stems both languages) and 'german'. Their lexemes are

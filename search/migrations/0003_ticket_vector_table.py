@@ -2,9 +2,9 @@
 
 On PostgreSQL the existing vectors are copied in one INSERT ... SELECT (no text is parsed again), then the
 columns are dropped, and the indexes are built on the full table. At 1,000,000 tickets (plus the SLA
-benchmark's filler, 2,000,000 rows) this took about N minutes on 2 cores (docs/search.md); the ticket
-table is locked for writes meanwhile. The dropped columns' space is reused as tickets are updated (or at
-once by VACUUM FULL tickets_ticket, in a quiet hour).
+benchmark's filler, 1,978,023 rows) this took 35-46 s on the shared 2 cores (docs/search.md); the ticket
+table is locked for writes meanwhile. Then VACUUM ANALYZE search_ticketvector. The dropped columns' space
+is reused as tickets are updated (or at once by VACUUM FULL tickets_ticket, in a quiet hour).
 """
 
 import django.db.models.deletion
