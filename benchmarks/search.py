@@ -102,7 +102,7 @@ def run() -> dict:
     from accounts.models import User
     from departments.models import Membership
     from search.filters import parse_filters
-    from search.selectors import CappedResults, search_tickets, workspaces_with_counts
+    from search.selectors import CappedResults, search_matches, workspaces_with_counts
     from search.snippets import snippets
 
     if connection.vendor != "postgresql":
@@ -117,7 +117,7 @@ def run() -> dict:
         filters = parse_filters(params)
 
         def one(filters=filters):
-            page = Paginator(CappedResults(search_tickets(user=agent, filters=filters)), 25).get_page(1)
+            page = Paginator(CappedResults(search_matches(user=agent, filters=filters)), 25).get_page(1)
             snippets(list(page.object_list), filters.terms, include_notes=True)
             return page.paginator.count
 

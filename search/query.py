@@ -9,7 +9,7 @@ language; terms are AND-ed.
 import re
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Expression, Field, FloatField, Func, TextField
+from django.db.models import BooleanField, Expression, F, Field, FloatField, Func, TextField
 
 from . import sql
 
@@ -53,36 +53,11 @@ def tsquery_sql(terms: list[Term], *, any_term: bool = False) -> tuple[str, list
     return "(" + joiner.join(p for p, _ in pieces) + ")", [x for _, ps in pieces for x in ps]
 
 
-class TSVector(Field):
+class TSVectorField(Field):
+    """A tsvector column (search.models.TicketVector); written by triggers only."""
+
     def db_type(self, connection):
         return "tsvector"
-
-
-class TicketVector(Expression):
-    """A search column of tickets_ticket, which the Ticket model does not declare (the triggers own it).
-
-    Behaves like Django's Col: it takes the ticket table's alias when resolved and follows relabelling,
-    so querysets using it still work as subqueries (workspace counts)."""
-
-    contains_column_references = True
-
-    def __init__(self, column: str, alias: str | None = None):
-        super().__init__(output_field=TSVector())
-        self.column, self.alias = column, alias
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        clone.alias = query.get_initial_alias()
-        return clone
-
-    def relabeled_clone(self, relabels):
-        return self.__class__(self.column, relabels.get(self.alias, self.alias))
-
-    def get_group_by_cols(self):
-        return [self]
-
-    def as_sql(self, compiler, connection):
-        return f"{compiler.quote_name_unless_alias(self.alias)}.{connection.ops.quote_name(self.column)}", []
 
 
 class TSQuery(Expression):
@@ -108,12 +83,12 @@ class Concat(Func):
 
     template = "(%(expressions)s)"
     arg_joiner = " || "
-    output_field = TSVector()
+    output_field = TSVectorField()
 
 
 class Coalesced(Func):
     template = "coalesce(%(expressions)s, ''::tsvector)"
-    output_field = TSVector()
+    output_field = TSVectorField()
 
 
 class Rank(Func):
@@ -125,20 +100,23 @@ class VectorOf(Func):
     """helpdesk_search_vector(text): the lexemes of a text column (the subject-only filter's recheck)."""
 
     function = "helpdesk_search_vector"
-    output_field = TSVector()
+    output_field = TSVectorField()
 
 
-def public_vector() -> TicketVector:
-    return TicketVector("search_public")
+# The vectors are columns of search.models.TicketVector: `on` is "" in a query of that model, and
+# "search_vector__" in a query of Ticket (a join on the primary key).
 
 
-def notes_vector() -> TicketVector:
-    return TicketVector("search_notes")
+def public_vector(on: str = "search_vector__") -> F:
+    return F(f"{on}public")
 
 
-def all_vector() -> Concat:
-    return Concat(public_vector(), Coalesced(notes_vector()))
+def notes_vector(on: str = "search_vector__") -> F:
+    return F(f"{on}notes")
 
+
+def all_vector(on: str = "search_vector__") -> Concat:
+    return Concat(public_vector(on), Coalesced(notes_vector(on)))
 
 
 class Casefold(Func):

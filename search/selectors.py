@@ -24,7 +24,7 @@ from tickets.choices import ACTIVE_STATUSES
 from tickets.models import Attachment, Message, Participant, Ticket
 
 from .filters import Filters, parse_filters
-from .models import SavedSearch
+from .models import SavedSearch, TicketVector
 from .query import (
     Casefold,
     Coalesced,
@@ -63,14 +63,49 @@ def search_tickets(*, user, filters: Filters, departments: dict[str, int] | None
     """The user's visible tickets matching the filters, sorted, with customer/department/assignee.
     departments: the agent's departments (agent_departments()) when the caller has them already."""
     agent = is_agent(user)
-    if agent and departments is None and not user.is_superuser and user.is_active:
-        departments = agent_departments(user)
-    if departments is not None and filters.department:  # one department: "IN (all) AND = one" misleads the
-        departments = {filters.department: departments.get(filters.department, 0)}  # planner's estimate
+    departments = _departments(user, filters, departments)
     qs = _scope(user, departments).select_related("customer", "department", "assignee")
     qs = _apply_filters(qs, filters, user=user, agent=agent, departments=departments)
     if filters.has_text:
         qs = _apply_text(qs, filters, agent=agent)
+    return _sorted(qs, filters)
+
+
+def search_matches(*, user, filters: Filters, departments: dict[str, int] | None = None) -> QuerySet:
+    """What a result page and a count need: the matches, sorted, whose "pk" is the ticket id.
+
+    An agent's text search filtered (if at all) by department, dates and "any open" only, the common case,
+    is a query of search_ticketvector alone, which holds copies of those columns: ranking a common word reads
+    thousands of matches, and a join to tickets_ticket for each would cost more than the ranking
+    (benchmarks/sla.md, docs/search.md). Anything else is search_tickets()."""
+    departments = _departments(user, filters, departments)
+    if departments is None or not filters.has_text or not full_text() or not _vectors_suffice(filters):
+        return search_tickets(user=user, filters=filters, departments=departments)
+    qs = TicketVector.objects.filter(department_id__in=sorted(departments.values()) or [0])
+    if filters.status == "active":
+        qs = qs.filter(active=True)
+    qs = _apply_text(_apply_dates(qs, filters), filters, agent=True, on="")
+    return _sorted(qs, filters)
+
+
+def _vectors_suffice(f: Filters) -> bool:
+    """Whether TicketVector's copies (department, dates, "any open") answer every filter but the text."""
+    ticket_columns = (f.status not in ("", "active"), f.priority, f.assignee, f.answered_by, f.customer, f.subject_only,
+                      f.has_attachments, f.escalated)
+    return not any(ticket_columns)
+
+
+def _departments(user, filters: Filters, departments: dict[str, int] | None) -> dict[str, int] | None:
+    """An agent's departments (slug -> id), narrowed to the department filter; None for customers and
+    admins (whose visible tickets are not a list of departments)."""
+    if is_agent(user) and departments is None and not user.is_superuser and user.is_active:
+        departments = agent_departments(user)
+    if departments is not None and filters.department:  # one department: "IN (all) AND = one" misleads the
+        departments = {filters.department: departments.get(filters.department, 0)}  # planner's estimate
+    return departments
+
+
+def _sorted(qs: QuerySet, filters: Filters) -> QuerySet:
     if filters.has_text and filters.sort == "relevance" and full_text():
         return qs.order_by("-rank", "-updated_at", "-pk")
     return qs.order_by(*SORT_ORDER.get(filters.sort, SORT_ORDER["activity"]))
@@ -107,6 +142,17 @@ def _apply_filters(qs: QuerySet, f: Filters, *, user, agent: bool, departments: 
         qs = qs.filter(priority=f.priority)
     if agent:
         qs = _apply_agent_filters(qs, f, user)
+    qs = _apply_dates(qs, f)
+    if f.has_attachments:
+        kinds = Message.Kind.values if agent else Message.PUBLIC_KINDS
+        qs = qs.filter(
+            Exists(Attachment.objects.filter(message__ticket=OuterRef("pk"), message__kind__in=kinds))
+        )
+    return qs
+
+
+def _apply_dates(qs: QuerySet, f: Filters) -> QuerySet:
+    """created_at / updated_at: columns of Ticket and (copies) of TicketVector alike."""
     for key, lookup, after in (
         ("created_after", "created_at__gte", False),
         ("created_before", "created_at__lt", True),
@@ -116,11 +162,6 @@ def _apply_filters(qs: QuerySet, f: Filters, *, user, agent: bool, departments: 
         day = getattr(f, key)
         if day:
             qs = qs.filter(**{lookup: _local_day_start(day + timedelta(days=1) if after else day)})
-    if f.has_attachments:
-        kinds = Message.Kind.values if agent else Message.PUBLIC_KINDS
-        qs = qs.filter(
-            Exists(Attachment.objects.filter(message__ticket=OuterRef("pk"), message__kind__in=kinds))
-        )
     return qs
 
 
@@ -154,25 +195,26 @@ def _customer_condition(value: str) -> Q:
     return Q(customer__display_name__icontains=value) | Q(customer__email__icontains=value)
 
 
-def _apply_text(qs: QuerySet, f: Filters, *, agent: bool) -> QuerySet:
+def _apply_text(qs: QuerySet, f: Filters, *, agent: bool, on: str = "search_vector__") -> QuerySet:
+    """on: the path from the queryset's model to the vectors (see search.query.public_vector)."""
     if not full_text():
         return qs.filter(_substring_condition(f.terms, agent=agent, subject_only=f.subject_only))
     query, any_term = TSQuery(f.terms), TSQuery(f.terms, any_term=True)
+    public, notes = public_vector(on), notes_vector(on)
     if f.subject_only:
         # The GIN index finds the candidates, the subject's own lexemes decide.
-        qs = qs.filter(Matches(public_vector(), query), Matches(VectorOf("subject"), query))
-        return qs.annotate(rank=Rank(public_vector(), query))
+        qs = qs.filter(Matches(public, query), Matches(VectorOf("subject"), query))
+        return qs.annotate(rank=Rank(public, query))
     if not agent:
-        return qs.filter(Matches(public_vector(), query)).annotate(rank=Rank(public_vector(), query))
+        return qs.filter(Matches(public, query)).annotate(rank=Rank(public, query))
     # Agents search the conversation and the notes together: all words may be spread over both. Both GIN
     # indexes find candidates (every term in the public text, or any term in the notes); the concatenated
     # vector decides only when that can differ from the first test.
-    candidates = Q(Matches(public_vector(), query)) | Q(Matches(notes_vector(), any_term))
-    qs = qs.filter(candidates)
+    qs = qs.filter(Q(Matches(public, query)) | Q(Matches(notes, any_term)))
     if len(f.terms) > 1:
-        qs = qs.filter(Matches(all_vector(), query))
+        qs = qs.filter(Matches(all_vector(on), query))
     # Two ranks added: cheaper than ranking the concatenated vector (a merge of both per row).
-    return qs.annotate(rank=Rank(public_vector(), query) + Rank(Coalesced(notes_vector()), query))
+    return qs.annotate(rank=Rank(public, query) + Rank(Coalesced(notes), query))
 
 
 def _substring_condition(terms: list[Term], *, agent: bool, subject_only: bool) -> Q:
@@ -300,7 +342,7 @@ def workspace_for(user, pk: int, *, edit: bool = False) -> SavedSearch:
 
 
 def _count_subquery(user, filters: dict, departments) -> Subquery:
-    qs = search_tickets(user=user, filters=parse_filters(filters), departments=departments).order_by()
+    qs = search_matches(user=user, filters=parse_filters(filters), departments=departments).order_by()
     return CappedCount(qs.values("pk")[: RESULT_CAP + 1])
 
 

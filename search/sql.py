@@ -1,9 +1,21 @@
-"""The PostgreSQL side of full-text search: two tsvector columns on tickets_ticket kept current by
-triggers, and their GIN indexes. Used by the migrations (forward and reverse) and by generate_dataset.
+"""The PostgreSQL side of full-text search: the table search_ticketvector (one row per ticket: its two
+tsvectors and copies of the ticket columns the common searches filter and sort on), kept current by
+triggers, and its GIN indexes. Used by the migrations (forward and reverse) and by generate_dataset.
 
-- search_public: the subject (weight A) and every customer message and agent reply: what the customer
-  may search too.
-- search_notes: internal notes, searched by agents only (NULL while a ticket has none).
+- public: the subject (weight A) and every customer message and agent reply: what the customer may
+  search too.
+- notes: internal notes, searched by agents only (NULL while a ticket has none).
+- department_id, created_at, updated_at, active (status new, open or pending): copies of the ticket's,
+  so that text + department + dates (+ "any open"), sorted by relevance or date, is answered from this
+  table alone (search.selectors.search_matches); only the page's rows are read from tickets_ticket.
+
+Why not columns of tickets_ticket (as until migration 0003): every non-HOT update of a ticket (the SLA
+sweep's, a status change, a reply) inserted the whole of both vectors into the two GIN indexes again,
+and every new message rewrote the wide ticket row. Here a ticket update that changes none of the copied
+columns does not touch this table, and a new message rewrites this narrow row only.
+
+These objects are created by migration 0003 from this module: changing them needs a new migration, with
+the SQL it replaces frozen beside it (as search/migrations/_sql_0002.py is for 0002).
 
 helpdesk_search_vector() is the single place that decides the text search configurations: 'simple'
 (exact word forms, stop words included), 'russian' (Russian Snowball stemmer for Cyrillic words and the
@@ -12,6 +24,7 @@ concatenated; a query is built the same way (search.query), so any form of a wor
 languages meets its stem.
 """
 
+TABLE = "search_ticketvector"
 CONFIGS = ("simple", "russian", "german")
 # Headlines parse with one configuration; 'russian' stems Russian and English words, the common case.
 HEADLINE_CONFIG = "russian"
@@ -20,6 +33,8 @@ HEADLINE_CONFIG = "russian"
 MAX_BODY = 100_000
 
 PUBLIC_KINDS_SQL = "('customer', 'reply')"
+# tickets.choices.ACTIVE_STATUSES, the "any open" filter
+ACTIVE_SQL = "('new', 'open', 'pending')"
 
 _vector = " || ".join(f"to_tsvector('{c}'::regconfig, body)" for c in CONFIGS)
 
@@ -40,22 +55,34 @@ CREATE OR REPLACE FUNCTION helpdesk_ticket_notes_text(tid bigint) RETURNS text
 -- Both vectors of one ticket from scratch (after an edit, a delete, or a message moved by a merge).
 CREATE OR REPLACE FUNCTION helpdesk_ticket_search_refresh(tid bigint) RETURNS void
     LANGUAGE sql AS $$
-    UPDATE tickets_ticket t SET
-        search_public = setweight(helpdesk_search_vector(t.subject), 'A')
-                        || coalesce(helpdesk_search_vector(helpdesk_ticket_public_text(t.id)), ''::tsvector),
-        search_notes = helpdesk_search_vector(helpdesk_ticket_notes_text(t.id))
-    WHERE t.id = tid $$;
+    UPDATE {TABLE} v SET
+        public = setweight(helpdesk_search_vector(t.subject), 'A')
+                 || coalesce(helpdesk_search_vector(helpdesk_ticket_public_text(t.id)), ''::tsvector),
+        notes = helpdesk_search_vector(helpdesk_ticket_notes_text(t.id))
+    FROM tickets_ticket t
+    WHERE v.ticket_id = tid AND t.id = tid $$;
 
+-- A new ticket gets its row (the subject's lexemes; messages follow); an update of a copied column or
+-- of the subject (see the trigger's WHEN) brings the row up to date.
 CREATE OR REPLACE FUNCTION helpdesk_ticket_search_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        NEW.search_public := setweight(helpdesk_search_vector(NEW.subject), 'A');
-    ELSE  -- the subject changed (see the trigger's WHEN)
-        NEW.search_public := setweight(helpdesk_search_vector(NEW.subject), 'A')
-            || coalesce(helpdesk_search_vector(helpdesk_ticket_public_text(NEW.id)), ''::tsvector);
+        INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public)
+        VALUES (NEW.id, NEW.department_id, NEW.created_at, NEW.updated_at, NEW.status IN {ACTIVE_SQL},
+                setweight(helpdesk_search_vector(NEW.subject), 'A'));
+    ELSIF OLD.subject IS DISTINCT FROM NEW.subject THEN
+        UPDATE {TABLE} SET department_id = NEW.department_id, created_at = NEW.created_at,
+            updated_at = NEW.updated_at, active = NEW.status IN {ACTIVE_SQL},
+            public = setweight(helpdesk_search_vector(NEW.subject), 'A')
+                     || coalesce(helpdesk_search_vector(helpdesk_ticket_public_text(NEW.id)), ''::tsvector)
+        WHERE ticket_id = NEW.id;
+    ELSE
+        UPDATE {TABLE} SET department_id = NEW.department_id, created_at = NEW.created_at,
+            updated_at = NEW.updated_at, active = NEW.status IN {ACTIVE_SQL}
+        WHERE ticket_id = NEW.id;
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION helpdesk_message_search_trigger() RETURNS trigger
@@ -64,13 +91,13 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         -- The common case, a new message: append its lexemes instead of re-reading the conversation.
         IF NEW.kind IN {PUBLIC_KINDS_SQL} THEN
-            UPDATE tickets_ticket SET search_public = coalesce(search_public, ''::tsvector)
+            UPDATE {TABLE} SET public = coalesce(public, ''::tsvector)
                 || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
-            WHERE id = NEW.ticket_id;
+            WHERE ticket_id = NEW.ticket_id;
         ELSIF NEW.kind = 'note' THEN
-            UPDATE tickets_ticket SET search_notes = coalesce(search_notes, ''::tsvector)
+            UPDATE {TABLE} SET notes = coalesce(notes, ''::tsvector)
                 || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
-            WHERE id = NEW.ticket_id;
+            WHERE ticket_id = NEW.ticket_id;
         END IF;
         RETURN NULL;
     ELSIF TG_OP = 'UPDATE' THEN
@@ -85,11 +112,15 @@ BEGIN
 END $$;
 """
 
-TRIGGERS = """
-CREATE TRIGGER helpdesk_ticket_search BEFORE INSERT ON tickets_ticket
+TRIGGERS = f"""
+CREATE TRIGGER helpdesk_ticket_search AFTER INSERT ON tickets_ticket
     FOR EACH ROW EXECUTE FUNCTION helpdesk_ticket_search_trigger();
-CREATE TRIGGER helpdesk_ticket_search_subject BEFORE UPDATE OF subject ON tickets_ticket
-    FOR EACH ROW WHEN (OLD.subject IS DISTINCT FROM NEW.subject)
+-- Not fired by updates that leave these columns alone (the SLA sweep's, say): "UPDATE OF" skips
+-- statements that do not set them, the WHEN those that set them to the same values (Django's save()).
+CREATE TRIGGER helpdesk_ticket_search_update
+    AFTER UPDATE OF subject, department_id, created_at, updated_at, status ON tickets_ticket FOR EACH ROW
+    WHEN ((OLD.subject, OLD.department_id, OLD.created_at, OLD.updated_at, OLD.status IN {ACTIVE_SQL})
+          IS DISTINCT FROM (NEW.subject, NEW.department_id, NEW.created_at, NEW.updated_at, NEW.status IN {ACTIVE_SQL}))
     EXECUTE FUNCTION helpdesk_ticket_search_trigger();
 CREATE TRIGGER helpdesk_message_search_insert AFTER INSERT ON tickets_message
     FOR EACH ROW EXECUTE FUNCTION helpdesk_message_search_trigger();
@@ -102,7 +133,7 @@ CREATE TRIGGER helpdesk_message_search_delete AFTER DELETE ON tickets_message
 """
 
 TRIGGER_NAMES = {
-    "tickets_ticket": ("helpdesk_ticket_search", "helpdesk_ticket_search_subject"),
+    "tickets_ticket": ("helpdesk_ticket_search", "helpdesk_ticket_search_update"),
     "tickets_message": (
         "helpdesk_message_search_insert",
         "helpdesk_message_search_update",
@@ -123,39 +154,49 @@ DROP FUNCTION IF EXISTS helpdesk_ticket_public_text(bigint);
 DROP FUNCTION IF EXISTS helpdesk_search_vector(text);
 """
 
-COLUMNS = """
-ALTER TABLE tickets_ticket ADD COLUMN search_public tsvector, ADD COLUMN search_notes tsvector;
+# The table itself is search.models.TicketVector's (Django creates it and empties it with the others in
+# tests); its foreign key is declared here, without Django's constraint, for the ON DELETE CASCADE: a
+# deleted ticket takes its row along whatever deleted it.
+FOREIGN_KEY = f"""
+ALTER TABLE {TABLE} ADD CONSTRAINT search_ticketvector_ticket_fk
+    FOREIGN KEY (ticket_id) REFERENCES tickets_ticket (id) ON DELETE CASCADE;
 """
-DROP_COLUMNS = "ALTER TABLE tickets_ticket DROP COLUMN IF EXISTS search_public, DROP COLUMN IF EXISTS search_notes;"
+DROP_FOREIGN_KEY = f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS search_ticketvector_ticket_fk;"
 
-# One statement for a range of tickets: used by the migration (all rows) and generate_dataset (per batch,
-# with the triggers disabled during the bulk insert).
+# One statement for a range of tickets: every ticket of the range gets its row, computed from its
+# messages. Used by generate_dataset (per batch, with the triggers disabled during the bulk insert).
 FILL = f"""
-UPDATE tickets_ticket t SET
-    search_public = setweight(helpdesk_search_vector(t.subject), 'A') || coalesce(helpdesk_search_vector(m.pub), ''::tsvector),
-    search_notes = helpdesk_search_vector(m.notes)
-FROM (SELECT ticket_id,
+INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public, notes)
+SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
+       setweight(helpdesk_search_vector(t.subject), 'A') || coalesce(helpdesk_search_vector(m.pub), ''::tsvector),
+       helpdesk_search_vector(m.notes)
+FROM tickets_ticket t
+LEFT JOIN (SELECT ticket_id,
              left(string_agg(body_text, E'\\n' ORDER BY created_at, id) FILTER (WHERE kind IN {PUBLIC_KINDS_SQL}), {MAX_BODY} * 10) AS pub,
              left(string_agg(body_text, E'\\n' ORDER BY created_at, id) FILTER (WHERE kind = 'note'), {MAX_BODY} * 10) AS notes
-      FROM tickets_message WHERE ticket_id BETWEEN %(lo)s AND %(hi)s GROUP BY ticket_id) m
-WHERE t.id = m.ticket_id
-"""
-FILL_NO_MESSAGES = """
-UPDATE tickets_ticket t SET search_public = setweight(helpdesk_search_vector(t.subject), 'A')
-WHERE t.id BETWEEN %(lo)s AND %(hi)s AND t.search_public IS NULL
+      FROM tickets_message WHERE ticket_id BETWEEN %(lo)s AND %(hi)s GROUP BY ticket_id) m ON m.ticket_id = t.id
+WHERE t.id BETWEEN %(lo)s AND %(hi)s
+ON CONFLICT (ticket_id) DO UPDATE SET
+    department_id = EXCLUDED.department_id, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+    active = EXCLUDED.active, public = EXCLUDED.public, notes = EXCLUDED.notes
 """
 
-INDEXES = """
-CREATE INDEX ticket_search_public_idx ON tickets_ticket USING gin (search_public);
-CREATE INDEX ticket_search_notes_idx ON tickets_ticket USING gin (search_notes) WHERE search_notes IS NOT NULL;
+INDEXES = f"""
+CREATE INDEX ticketvector_public_idx ON {TABLE} USING gin (public);
+CREATE INDEX ticketvector_notes_idx ON {TABLE} USING gin (notes) WHERE notes IS NOT NULL;
+CREATE INDEX ticketvector_dept_created_idx ON {TABLE} (department_id, created_at);
+CREATE INDEX ticketvector_dept_updated_idx ON {TABLE} (department_id, updated_at);
+CREATE INDEX ticketvector_active_idx ON {TABLE} (department_id) WHERE active;
 """
 DROP_INDEXES = """
-DROP INDEX IF EXISTS ticket_search_notes_idx;
-DROP INDEX IF EXISTS ticket_search_public_idx;
+DROP INDEX IF EXISTS ticketvector_active_idx;
+DROP INDEX IF EXISTS ticketvector_dept_updated_idx;
+DROP INDEX IF EXISTS ticketvector_dept_created_idx;
+DROP INDEX IF EXISTS ticketvector_notes_idx;
+DROP INDEX IF EXISTS ticketvector_public_idx;
 """
 
 
 def fill_sql(lo: int, hi: int) -> list[str]:
-    """Statements that compute both vectors of tickets lo..hi from their messages (integer bounds only)."""
-    bounds = {"lo": int(lo), "hi": int(hi)}
-    return [FILL % bounds, FILL_NO_MESSAGES % bounds]
+    """Statements that compute the rows of tickets lo..hi from their messages (integer bounds only)."""
+    return [FILL % {"lo": int(lo), "hi": int(hi)}]

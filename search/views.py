@@ -21,7 +21,7 @@ from .forms import SaveWorkspaceForm, SearchForm, WorkspaceForm
 from .selectors import (
     CappedResults,
     agents_for_filters,
-    search_tickets,
+    search_matches,
     ticket_by_reference,
     workspace_for,
 )
@@ -65,7 +65,7 @@ def _can_edit(user, workspace) -> bool:
 def _results(request, params: dict, *, workspace, from_workspace: bool):
     user = request.user
     filters = parse_filters(params)
-    results = CappedResults(search_tickets(user=user, filters=filters))
+    results = CappedResults(search_matches(user=user, filters=filters))
     page = Paginator(results, PER_PAGE).get_page(request.GET.get("page"))
     found = snippets(list(page.object_list), filters.terms, include_notes=True)
     for ticket in page.object_list:

@@ -1,7 +1,8 @@
 from django.db import migrations
 
-from search import sql
 from search.operations import PostgresRunSQL
+
+from . import _sql_0002 as sql
 
 
 class Migration(migrations.Migration):

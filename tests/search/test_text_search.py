@@ -4,14 +4,19 @@ notes for agents only, vectors kept current by the triggers (new message, edit, 
 import pytest
 
 from search.filters import parse_filters
-from search.selectors import search_tickets
+from search.selectors import search_matches, search_tickets
 from tests.factories import make_ticket
 from tickets import services
 from tickets.models import Message, Ticket
 
 
 def found(user, q, **params):
-    return {t.subject for t in search_tickets(user=user, filters=parse_filters({"q": q, **params}))}
+    """Subjects found; the page query (search_matches: from search_ticketvector alone where it can) finds
+    the same tickets as search_tickets() (joined to tickets_ticket)."""
+    filters = parse_filters({"q": q, **params})
+    tickets = search_tickets(user=user, filters=filters)
+    assert list(search_matches(user=user, filters=filters).values_list("pk", flat=True)) == [t.pk for t in tickets]
+    return {t.subject for t in tickets}
 
 
 @pytest.fixture

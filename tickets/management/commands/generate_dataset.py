@@ -21,7 +21,7 @@ from search import sql as search_sql
 from sla.models import SlaPolicy
 
 BIG_TABLES = ["tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_attachment", "tickets_rating",
-              "accounts_user"]
+              "accounts_user", search_sql.TABLE]
 
 EN_WORDS = (
     "server website error database backup email domain certificate timeout password invoice payment "
@@ -262,8 +262,8 @@ class Command(BaseCommand):
             return c.fetchone() is not None
 
     def _search_triggers(self, action: str) -> None:
-        """The per-row triggers would append to each ticket's vector once per message (a rewritten
-        ticket row per message); during the load they are off and each batch gets one UPDATE instead."""
+        """The per-row triggers would append to each ticket's vectors once per message (a rewritten
+        row per message); during the load they are off and each batch gets one INSERT instead."""
         if not self._has_search():
             return
         with connection.cursor() as c:
@@ -272,13 +272,16 @@ class Command(BaseCommand):
                     c.execute(f"ALTER TABLE {table} {action} TRIGGER {name}")
 
     def _search_vectors(self, batch: int) -> None:
-        """Both vectors of every new ticket, one UPDATE per chunk of tickets, the chunks spread over one
-        connection per core: parsing text is CPU-bound, and PostgreSQL runs an UPDATE on one core."""
+        """The search row of every new ticket, one INSERT per chunk of tickets, the chunks spread over one
+        connection per core: parsing text is CPU-bound, and PostgreSQL runs an INSERT on one core."""
         if not self._has_search():
             return
         started = time.monotonic()
         with connection.cursor() as c:
-            c.execute("SELECT min(id), max(id) FROM tickets_ticket WHERE search_public IS NULL")
+            c.execute(
+                f"""SELECT min(t.id), max(t.id) FROM tickets_ticket t
+                    WHERE NOT EXISTS (SELECT 1 FROM {search_sql.TABLE} v WHERE v.ticket_id = t.id)"""
+            )
             lo, hi = c.fetchone()
         if lo is None:
             return
