@@ -15,11 +15,12 @@ from ...agent_selectors import (
     DEFAULT_SORT,
     QUEUE_LABELS,
     SORTS,
+    agent_departments,
     bulk_menus,
-    departments_with_counts,
+    cached_queue_counts,
     manages_any,
-    queue_counts,
     queue_tickets,
+    total_counts,
 )
 from ...choices import Status
 from ...exceptions import TicketError
@@ -44,18 +45,24 @@ COLUMNS = [
 @agent_required
 def queue(request, department_slug: str | None = None):
     user = request.user
-    departments = departments_with_counts(user)
+    departments = agent_departments(user)  # read on every request: what the agent may see
     department = _visible_department(departments, department_slug)
     name = request.GET.get("queue", "active")
     name = name if name in QUEUE_LABELS else "active"
     sort = request.GET.get("sort", DEFAULT_SORT)
     sort = sort if sort.lstrip("-") in SORTS else DEFAULT_SORT
     within = [d.pk for d in departments]
-    counts = queue_counts(user=user, department=department, within=within)
+    # Counts per department, from the page cache (tickets.page_cache: recomputed after any change to a
+    # department's tickets, else at most a few seconds old); the rows below are always read afresh.
+    per_department = cached_queue_counts(user, within)
+    for d in departments:
+        d.active_count = per_department[d.pk]["active"]
+    counts = total_counts(per_department, [department.pk] if department is not None else within)
     tickets = queue_tickets(user=user, department=department, queue=name, sort=sort, within=within)
-    paginator = Paginator(tickets.values_list(*ROW_FIELDS), PER_PAGE)
-    paginator.count = counts[name]  # counted with the same filter a moment ago: no second COUNT query
+    paginator = QueuePaginator(tickets.values_list(*ROW_FIELDS), PER_PAGE)
+    paginator.count = counts[name]  # the queue's count from above: no second COUNT query
     page = paginator.get_page(request.GET.get("page"))
+    counts[name] = paginator.count  # exact when this page reached the end of the queue
     base = request.path
     context = {
         "departments": departments,
@@ -82,6 +89,30 @@ def queue(request, department_slug: str | None = None):
         else "tickets/agent/queue.html"
     )
     return render(request, template, context)
+
+
+class QueuePaginator(Paginator):
+    """Pages over a count that may be a few seconds old (the page cache's): a page reads one row more than
+    it shows, so the "next" link and the last page follow the rows themselves, and a page that reaches the
+    end of the queue corrects the count."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        if more:
+            actual = max(self.count, bottom + len(rows) + 1)
+        elif rows or number == 1:
+            actual = bottom + len(rows)
+        else:
+            actual = self.count
+        if actual != self.count:
+            self.count = actual
+            for derived in ("num_pages", "page_range"):
+                self.__dict__.pop(derived, None)
+        return self._get_page(rows, number, self)
 
 
 def _visible_department(departments, slug: str | None):
