@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -94,25 +94,41 @@ def queue(request, department_slug: str | None = None):
 class QueuePaginator(Paginator):
     """Pages over a count that may be a few seconds old (the page cache's): a page reads one row more than
     it shows, so the "next" link and the last page follow the rows themselves, and a page that reaches the
-    end of the queue corrects the count."""
+    end of the queue corrects the count. A page number beyond the count is tried too; past the real end
+    the queue is counted (one query) and its last page shown."""
+
+    def validate_number(self, number):
+        """Any page number from 1: page() finds out where the queue ends."""
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:  # past the end: the count was ahead of the rows
+            self._set_count(self.object_list.count())
+            number = self.num_pages
+            bottom = (number - 1) * self.per_page
+            rows = list(self.object_list[bottom : bottom + self.per_page])
+            return self._get_page(rows, number, self)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if more:
-            actual = max(self.count, bottom + len(rows) + 1)
-        elif rows or number == 1:
-            actual = bottom + len(rows)
+            self._set_count(max(self.count, bottom + len(rows) + 1))
         else:
-            actual = self.count
-        if actual != self.count:
-            self.count = actual
-            for derived in ("num_pages", "page_range"):
-                self.__dict__.pop(derived, None)
+            self._set_count(bottom + len(rows))
         return self._get_page(rows, number, self)
+
+    def _set_count(self, count: int) -> None:
+        if count != self.count:
+            self.count = count
+            self.__dict__.pop("num_pages", None)
 
 
 def _visible_department(departments, slug: str | None):
