@@ -123,23 +123,30 @@ def _set_many(values: dict, timeout: int) -> None:
 
 
 def cached_per_scope(name: str, scopes: list, compute, *, max_age: int, extra: str = "") -> dict:
-    """{scope: value} for each scope (department id or DIRECTORY): values cached under the scope's current
-    token (one round trip for the tokens and the values together is not possible: two get_many), the
-    missing ones computed by `compute(missing_scopes) -> {scope: value}` in one go and stored."""
+    """{scope: value} for each scope (department id or DIRECTORY), the missing ones computed by
+    `compute(missing_scopes) -> {scope: value}` in one go and stored. A value is stored with the token its
+    scope had when it was read, and used only while the scope still has that token: tokens and values
+    are read together, one round trip."""
     if not scopes:
         return {}
     if max_age <= 0:
         return compute(list(scopes))
     uncommitted = _uncommitted()
-    tokens = _get_many([_token_key(s) for s in scopes])
-    keys = {s: f"{PREFIX}{name}:{extra}:{s}:{tokens.get(_token_key(s), '0')}" for s in scopes}
-    found = _get_many([k for s, k in keys.items() if str(s) not in uncommitted])
-    result = {s: found[k] for s, k in keys.items() if k in found}
+    cached = [s for s in scopes if str(s) not in uncommitted]
+    token_keys = {s: _token_key(s) for s in scopes}
+    value_keys = {s: f"{PREFIX}{name}:{extra}:{s}" for s in scopes}
+    found = _get_many([token_keys[s] for s in scopes] + [value_keys[s] for s in cached])
+    tokens = {s: found.get(token_keys[s], "0") for s in scopes}
+    result = {}
+    for s in cached:
+        entry = found.get(value_keys[s])
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == tokens[s]:
+            result[s] = entry[1]
     missing = [s for s in scopes if s not in result]
     if missing:
         computed = compute(missing)
         result.update(computed)
-        storable = {keys[s]: v for s, v in computed.items() if str(s) not in uncommitted}
+        storable = {value_keys[s]: (tokens[s], v) for s, v in computed.items() if str(s) not in uncommitted}
         if storable:
             _set_many(storable, max_age)
     return result
