@@ -93,7 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.helpdesk",
-                "mailgateway.health.mailbox_health",
+                "tickets.context_processors.mailbox_health",  # mailgateway.health's, cached briefly
                 "sla.context_processors.sla_nav",
             ],
         },
@@ -230,6 +230,7 @@ HELPDESK_TRUST_X_FORWARDED_FOR = env.bool("HELPDESK_TRUST_X_FORWARDED_FOR", defa
 # changes made through the services show at the next page load.
 HELPDESK_QUEUE_COUNTS_MAX_AGE = env.int("HELPDESK_QUEUE_COUNTS_MAX_AGE", default=5)
 HELPDESK_MENUS_MAX_AGE = env.int("HELPDESK_MENUS_MAX_AGE", default=60)
+HELPDESK_MAILBOX_BANNER_MAX_AGE = env.int("HELPDESK_MAILBOX_BANNER_MAX_AGE", default=10)
 HELPDESK_ACK_PER_HOUR = env.int("HELPDESK_ACK_PER_HOUR", default=5)  # acknowledgements per sender and hour
 HELPDESK_MAILBOX_ALERT_AFTER = env.int("HELPDESK_MAILBOX_ALERT_AFTER", default=3)  # failed polls before alerting
 HELPDESK_INBOUND_SWEEP_AFTER = env.int("HELPDESK_INBOUND_SWEEP_AFTER", default=120)  # s before the sweep takes a row

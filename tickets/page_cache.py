@@ -17,6 +17,9 @@ What is cached and how it stays right:
   MENUS_MAX_AGE seconds (default 60), under a *directory* token replaced when a user, membership,
   department, product, canned response or saved workspace is saved or deleted. The forms validate every choice against
   the database.
+- **The failing-mailbox banner** (mailgateway.health), at most MAILBOX_BANNER_MAX_AGE seconds (default 10):
+  polls record failures with UPDATE statements, so the banner appears within that time; a mailbox saved
+  or deleted in the admin shows at once.
 - **The saved-workspace sidebar** (its HTML, per agent and language), under the same directory token, at
   most QUEUE_COUNTS_MAX_AGE seconds (and at most SEARCH_COUNTS_MAX_AGE, the age search allows its counts).
 
@@ -46,6 +49,13 @@ def queue_counts_max_age() -> int:
 
 def menus_max_age() -> int:
     return getattr(settings, "HELPDESK_MENUS_MAX_AGE", 60)
+
+
+def banner_max_age() -> int:
+    return getattr(settings, "HELPDESK_MAILBOX_BANNER_MAX_AGE", 10)
+
+
+MAILBOXES = "mailboxes"
 
 
 # --- Generation tokens ------------------------------------------------------------------------------
@@ -177,6 +187,10 @@ def _directory_deleted(sender, instance, **kwargs):
     changed(DIRECTORY)
 
 
+def _mailbox_changed(sender, instance, **kwargs):
+    changed(MAILBOXES)
+
+
 def connect_signals() -> None:
     from django.apps import apps
     from django.db.models.signals import post_delete, post_save
@@ -189,6 +203,9 @@ def connect_signals() -> None:
     directory = (apps.get_model("accounts", "User"), apps.get_model("departments", "Membership"),
                  apps.get_model("departments", "Department"), Product, CannedResponse,
                  apps.get_model("search", "SavedSearch"))  # fmt: skip
+    mailbox = apps.get_model("mailgateway", "Mailbox")
+    post_save.connect(_mailbox_changed, sender=mailbox, dispatch_uid="page_cache_mailbox_saved")
+    post_delete.connect(_mailbox_changed, sender=mailbox, dispatch_uid="page_cache_mailbox_deleted")
     for model in directory:
         post_save.connect(_directory_saved, sender=model, dispatch_uid=f"page_cache_{model._meta.label}_saved")
         post_delete.connect(_directory_deleted, sender=model, dispatch_uid=f"page_cache_{model._meta.label}_deleted")

@@ -183,3 +183,21 @@ def test_the_pages_work_without_the_cache(world, client_for, monkeypatch):
     assert _count(_page(agent), "All open") == 1
     assert agent.get(reverse("agent_ticket", args=[Ticket.objects.get().number])).status_code == 200
     page_cache.changed(world.technical.pk)  # outside a transaction: replaced at once, failure only logged
+
+
+def test_failing_mailbox_banner_shows_within_its_max_age(world, client_for, settings):
+    from mailgateway.models import Mailbox
+
+    settings.HELPDESK_MAILBOX_BANNER_MAX_AGE = 10
+    box = Mailbox.objects.create(name="Broken box", host="127.0.0.1", port=1, username="x", password_env="NONE")
+    _commit()
+    agent = client_for(world.tech_agent)
+    home = reverse("agent_queue")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert "Broken box" not in agent.get(home).content.decode()
+        Mailbox.objects.filter(pk=box.pk).update(consecutive_failures=5, last_error="refused")  # as a poll does
+        assert "Broken box" not in agent.get(home).content.decode()  # cached
+        clock.shift(timedelta(seconds=11))
+        page = agent.get(home).content.decode()
+        assert "Broken box" in page and "refused" in page
+    assert "Broken box" not in client_for(world.customer).get(reverse("ticket_list")).content.decode()
