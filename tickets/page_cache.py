@@ -1,11 +1,13 @@
 """A short-lived cache, shared by the web workers (Redis in production, CACHE_URL), of what every agent page
-shows but few requests change: the queue counts of each department and the agent's menus.
+shows but few requests change: the queue counts of each department, the menus, the workspace sidebar and
+the failing-mailbox banner.
 
 What is cached and how it stays right:
 
 - **Queue counts** of a department (every queue of the sidebar, the agent's own "mine" count included),
   per agent, at most QUEUE_COUNTS_MAX_AGE seconds (HELPDESK_QUEUE_COUNTS_MAX_AGE, default 5; 0 turns the
-  cache off). Counts are stored under a per-department *generation token*; every save or delete of a
+  cache off). Counts are stored with their department's *generation token* and used only while the
+  department still has it (tokens and values are read in one round trip); every save or delete of a
   ticket (all services: create, reply, status, assignment, transfer — the old department through its
   TRANSFERRED event —, merge, split; the mail gateway and the API go through the same services) replaces
   the token of its department after commit, so the next page load counts afresh. Until the commit, the
@@ -15,8 +17,8 @@ What is cached and how it stays right:
 - **Menus** (colleagues, departments, products of the bulk-action and side-panel menus, the canned
   responses of the reply form, whether the agent manages a department for the navigation), at most
   MENUS_MAX_AGE seconds (default 60), under a *directory* token replaced when a user, membership,
-  department, product, canned response or saved workspace is saved or deleted. The forms validate every choice against
-  the database.
+  department, product, canned response or saved workspace is saved or deleted. The forms validate every
+  choice against the database.
 - **The failing-mailbox banner** (mailgateway.health), at most MAILBOX_BANNER_MAX_AGE seconds (default 10):
   polls record failures with UPDATE statements, so the banner appears within that time; a mailbox saved
   or deleted in the admin shows at once.
