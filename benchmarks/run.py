@@ -50,6 +50,10 @@ ENV = {
     "HELPDESK_API_RATE": "1000000/min",  # the benchmark must measure the API, not its rate limit
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "helpdesk_site.settings",
+    # Redis as the cache, as in production (README: CACHE_URL): sessions, queue counts and menus are read
+    # from it. Keys are prefixed with the database name: benchmarks of other databases may share the Redis.
+    "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12"),
+    "CACHE_KEY_PREFIX": DB_URL.rsplit("/", 1)[1],
 }
 
 

@@ -93,7 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.helpdesk",
-                "mailgateway.health.mailbox_health",
+                "tickets.context_processors.mailbox_health",  # mailgateway.health's, cached briefly
                 "sla.context_processors.sla_nav",
             ],
         },
@@ -118,6 +118,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default=""))
+SHARED_CACHE = "locmem" not in CACHES["default"]["BACKEND"] and "dummy" not in CACHES["default"]["BACKEND"]
+if SHARED_CACHE:
+    # Sessions read from the cache (Redis), written through to the database: no session query per request.
+    # Only with a cache all web workers share: a per-process cache would keep a logged-out session alive
+    # in the other workers.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -219,6 +226,11 @@ HELPDESK_LOGIN_MAX_FAILURES = env.int("HELPDESK_LOGIN_MAX_FAILURES", default=10)
 HELPDESK_LOGIN_LOCKOUT_SECONDS = env.int("HELPDESK_LOGIN_LOCKOUT_SECONDS", default=900)
 HELPDESK_REGISTRATIONS_PER_HOUR = env.int("HELPDESK_REGISTRATIONS_PER_HOUR", default=20)
 HELPDESK_TRUST_X_FORWARDED_FOR = env.bool("HELPDESK_TRUST_X_FORWARDED_FOR", default=False)
+# Agent pages (tickets.page_cache): queue counts and menus are cached this many seconds at most (0 = off);
+# changes made through the services show at the next page load.
+HELPDESK_QUEUE_COUNTS_MAX_AGE = env.int("HELPDESK_QUEUE_COUNTS_MAX_AGE", default=5)
+HELPDESK_MENUS_MAX_AGE = env.int("HELPDESK_MENUS_MAX_AGE", default=60)
+HELPDESK_MAILBOX_BANNER_MAX_AGE = env.int("HELPDESK_MAILBOX_BANNER_MAX_AGE", default=10)
 HELPDESK_ACK_PER_HOUR = env.int("HELPDESK_ACK_PER_HOUR", default=5)  # acknowledgements per sender and hour
 HELPDESK_MAILBOX_ALERT_AFTER = env.int("HELPDESK_MAILBOX_ALERT_AFTER", default=3)  # failed polls before alerting
 HELPDESK_INBOUND_SWEEP_AFTER = env.int("HELPDESK_INBOUND_SWEEP_AFTER", default=120)  # s before the sweep takes a row

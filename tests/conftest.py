@@ -74,6 +74,15 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the agent pages keep counts, menus and the mailbox banner in it
+    (tickets.page_cache), and ids of one test's rolled-back rows must not meet another's cached values."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reset_language_and_zone():
     """Middleware activates the user's language and time zone for the thread and nothing resets them after
     a test-client request; without this a Russian user's request leaves later tests in Russian."""

@@ -1,6 +1,7 @@
 """Canned responses: which ones an agent may use or manage, and filling in their placeholders."""
 
 import re
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -16,6 +17,27 @@ def canned_for_ticket(*, user, ticket: Ticket):
     return CannedResponse.objects.filter(Q(department_id=ticket.department_id) | Q(owner=user)).order_by(
         "title", "pk"
     )
+
+
+class CannedChoice(NamedTuple):
+    pk: int
+    title: str
+    owner_id: int | None
+
+
+def canned_choices(*, user, ticket: Ticket) -> list[CannedChoice]:
+    """canned_for_ticket as the reply form's picker shows it, through the page cache (tickets.page_cache:
+    until a canned response, user or membership changes). Inserting one re-reads it with the checks."""
+    from . import page_cache
+
+    def compute(_missing):
+        rows = canned_for_ticket(user=user, ticket=ticket).values_list("pk", "title", "owner_id")
+        return {page_cache.DIRECTORY: [CannedChoice(*row) for row in rows]}
+
+    return page_cache.cached_per_scope(
+        "menus", [page_cache.DIRECTORY], compute,
+        max_age=page_cache.menus_max_age(), extra=f"canned:{user.pk}:{int(ticket.department_id)}",
+    )[page_cache.DIRECTORY]  # fmt: skip
 
 
 def canned_visible(user):

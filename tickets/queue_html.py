@@ -80,6 +80,11 @@ def queue_rows(values, *, show_department: bool) -> list[SafeString]:
     return rows
 
 
-def options(pairs) -> SafeString:
-    """<option> elements of a menu of (value, label) pairs."""
-    return SafeString("".join(f'<option value="{escape(str(v))}">{escape(str(label))}</option>' for v, label in pairs))
+def options(pairs, selected=None) -> SafeString:
+    """<option> elements of a menu of (value, label) pairs; with `selected`, the option whose value reads
+    the same (as the templates compared with `|stringformat:"s"`) is marked selected."""
+    chosen = None if selected is None else str(selected)
+    return SafeString("".join(
+        f'<option value="{escape(v)}"{" selected" if str(v) == chosen else ""}>{escape(label)}</option>'
+        for v, label in pairs
+    ))  # fmt: skip

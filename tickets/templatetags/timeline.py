@@ -5,7 +5,7 @@ from django.utils.safestring import SafeString
 
 from ..message_body import RenderedBody, body_for_display
 from ..models import Message
-from ..timeline_html import choice_label, event_html, message_html, time_element
+from ..timeline_html import Page, choice_label, event_html, message_html, time_element
 
 register = template.Library()
 
@@ -18,6 +18,21 @@ def timeline_item(context, item) -> SafeString:
     if isinstance(item, Message):
         return message_html(item, agent_view=agent_view, originals=context.get("originals") or ())
     return event_html(item, agent_view=agent_view, csrf_token=str(context.get("csrf_token", "")))
+
+
+@register.simple_tag(takes_context=True)
+def timeline_items(context, items, agent_view=False) -> SafeString:
+    """`{% timeline_items items agent_view=True %}`: what `{% for item in items %}{% timeline_item item %}
+    {% endfor %}` renders, the language, words, labels, time zone and date format looked up once."""
+    page = Page()
+    originals = context.get("originals") or ()
+    csrf_token = str(context.get("csrf_token", ""))
+    return SafeString("".join(
+        message_html(item, agent_view=agent_view, originals=originals, page=page)
+        if isinstance(item, Message)
+        else event_html(item, agent_view=agent_view, csrf_token=csrf_token, page=page)
+        for item in items
+    ))  # fmt: skip
 
 
 @register.filter

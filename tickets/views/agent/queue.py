@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,11 +15,12 @@ from ...agent_selectors import (
     DEFAULT_SORT,
     QUEUE_LABELS,
     SORTS,
+    agent_departments,
     bulk_menus,
-    departments_with_counts,
+    cached_queue_counts,
     manages_any,
-    queue_counts,
     queue_tickets,
+    total_counts,
 )
 from ...choices import Status
 from ...exceptions import TicketError
@@ -44,18 +45,24 @@ COLUMNS = [
 @agent_required
 def queue(request, department_slug: str | None = None):
     user = request.user
-    departments = departments_with_counts(user)
+    departments = agent_departments(user)  # read on every request: what the agent may see
     department = _visible_department(departments, department_slug)
     name = request.GET.get("queue", "active")
     name = name if name in QUEUE_LABELS else "active"
     sort = request.GET.get("sort", DEFAULT_SORT)
     sort = sort if sort.lstrip("-") in SORTS else DEFAULT_SORT
     within = [d.pk for d in departments]
-    counts = queue_counts(user=user, department=department, within=within)
+    # Counts per department, from the page cache (tickets.page_cache: recomputed after any change to a
+    # department's tickets, else at most a few seconds old); the rows below are always read afresh.
+    per_department = cached_queue_counts(user, within)
+    for d in departments:
+        d.active_count = per_department[d.pk]["active"]
+    counts = total_counts(per_department, [department.pk] if department is not None else within)
     tickets = queue_tickets(user=user, department=department, queue=name, sort=sort, within=within)
-    paginator = Paginator(tickets.values_list(*ROW_FIELDS), PER_PAGE)
-    paginator.count = counts[name]  # counted with the same filter a moment ago: no second COUNT query
+    paginator = QueuePaginator(tickets.values_list(*ROW_FIELDS), PER_PAGE)
+    paginator.count = counts[name]  # the queue's count from above: no second COUNT query
     page = paginator.get_page(request.GET.get("page"))
+    counts[name] = paginator.count  # exact when this page reached the end of the queue
     base = request.path
     context = {
         "departments": departments,
@@ -82,6 +89,46 @@ def queue(request, department_slug: str | None = None):
         else "tickets/agent/queue.html"
     )
     return render(request, template, context)
+
+
+class QueuePaginator(Paginator):
+    """Pages over a count that may be a few seconds old (the page cache's): a page reads one row more than
+    it shows, so the "next" link and the last page follow the rows themselves, and a page that reaches the
+    end of the queue corrects the count. A page number beyond the count is tried too; past the real end
+    the queue is counted (one query) and its last page shown."""
+
+    def validate_number(self, number):
+        """Any page number from 1: page() finds out where the queue ends."""
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:  # past the end: the count was ahead of the rows
+            self._set_count(self.object_list.count())
+            number = self.num_pages
+            bottom = (number - 1) * self.per_page
+            rows = list(self.object_list[bottom : bottom + self.per_page])
+            return self._get_page(rows, number, self)
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        if more:
+            self._set_count(max(self.count, bottom + len(rows) + 1))
+        else:
+            self._set_count(bottom + len(rows))
+        return self._get_page(rows, number, self)
+
+    def _set_count(self, count: int) -> None:
+        if count != self.count:
+            self.count = count
+            self.__dict__.pop("num_pages", None)
 
 
 def _visible_department(departments, slug: str | None):

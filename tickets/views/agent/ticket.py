@@ -5,7 +5,7 @@ from sla.selectors import ticket_sla_state
 
 from ... import presence
 from ...agent_selectors import meta_choices, ticket_links, timeline
-from ...canned import canned_for_ticket
+from ...canned import canned_choices
 from ...forms import AssignForm, DetailsForm, NoteForm, PriorityForm, ReplyForm, StatusForm, TransferForm
 from ...models import Message
 from .common import agent_required, agent_ticket
@@ -13,7 +13,7 @@ from .common import agent_required, agent_ticket
 
 @agent_required
 def ticket_detail(request, number: int):
-    ticket = agent_ticket(request, number)
+    ticket = agent_ticket(request, number, with_link_flag=True)
     presence.heartbeat(ticket.pk, request.user)
     return render_ticket(request, ticket)
 
@@ -35,8 +35,9 @@ def ticket_context(request, ticket, **overrides) -> dict:
     context = {
         "ticket": ticket,
         "items": items,
-        "links": ticket_links(ticket),
-        "canned": list(canned_for_ticket(user=request.user, ticket=ticket)),
+        # Tickets loaded by ticket_detail know whether they have links at all (most have none).
+        "links": ticket_links(ticket) if getattr(ticket, "has_links", True) else [],
+        "canned": canned_choices(user=request.user, ticket=ticket),
         "present": presence.others(ticket.pk, request.user),
         "reply_form": ReplyForm(initial={"last_seen": last_public_id(items), "status": "pending"}),
         "note_form": NoteForm(),
