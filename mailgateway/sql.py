@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import DatabaseError, connection
 from django.db.models import Model
+from django.db.models.signals import post_save
 
 # model label and computed columns -> (fields given as parameters, computed fields, SQL)
 _INSERT_PLANS: dict[tuple, tuple[list, list, str]] = {}
@@ -42,6 +43,8 @@ def insert_unless_exists(instance: Model, conflict: str | None = None) -> bool:
     instance.pk = found[0]
     instance._state.adding = False
     instance._state.db = connection.alias
+    post_save.send(sender=meta.model, instance=instance, created=True, update_fields=None, raw=False,
+                   using=connection.alias)
     return True
 
 
@@ -82,8 +85,9 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
     cost more CPU than PostgreSQL spent executing the statement. `computed` maps field names to SQL
     expressions evaluated by the INSERT itself (e.g. the ticket number's nextval()); their values are
     read back with RETURNING. Unlike save(), an auto_now_add field that already has a value keeps it
-    (ticket_create computes the SLA clocks from the creation time before it inserts). Models with
-    save() overrides or signal receivers must not be inserted this way (the project has none).
+    (ticket_create computes the SLA clocks from the creation time before it inserts). post_save is sent
+    as save() sends it (the page cache listens); models with save() overrides must not be inserted this
+    way (the project has none).
     """
     meta = instance._meta
     computed = computed or {}
@@ -102,6 +106,8 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
         setattr(instance, field.attname, value)
     instance._state.adding = False
     instance._state.db = connection.alias
+    post_save.send(sender=meta.model, instance=instance, created=True, update_fields=None, raw=False,
+                   using=connection.alias)
 
 
 def _insert_plan(meta, computed: dict[str, str]) -> tuple[list, list, str]:
@@ -229,7 +235,7 @@ def _converters(field) -> list:
 
 def update_row(instance: Model, field_names: list[str]) -> None:
     """UPDATE the instance's row with the current values of these fields, as save(update_fields=...)
-    would (no signal receivers in this project), with the SQL composed once per model and field list."""
+    would (post_save included), with the SQL composed once per model and field list."""
     meta = instance._meta
     fields = [meta.get_field(name) for name in dict.fromkeys(field_names)]
     quote = connection.ops.quote_name
@@ -241,3 +247,5 @@ def update_row(instance: Model, field_names: list[str]) -> None:
         cursor.execute(sql, [*values, instance.pk])
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")  # as Model.save()
+    post_save.send(sender=meta.model, instance=instance, created=False, update_fields=frozenset(field_names),
+                   raw=False, using=connection.alias)

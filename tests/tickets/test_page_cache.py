@@ -201,3 +201,32 @@ def test_failing_mailbox_banner_shows_within_its_max_age(world, client_for, sett
         page = agent.get(home).content.decode()
         assert "Broken box" in page and "refused" in page
     assert "Broken box" not in client_for(world.customer).get(reverse("ticket_list")).content.decode()
+
+
+def test_a_closed_ticket_leaves_the_count_at_the_next_load(world, client_for, django_capture_on_commit_callbacks):
+    # ticket_close writes the ticket with the services' written-out UPDATE (mailgateway.sql.update_row),
+    # which must invalidate the counts as save() does.
+    ticket = make_ticket(world.customer, world.technical, acknowledge=False)
+    _commit()
+    agent = client_for(world.tech_agent)
+    assert _count(_page(agent), "All open") == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_close(ticket=ticket, actor=world.tech_agent)
+    assert _count(_page(agent), "All open") == 0
+
+
+def test_a_ticket_from_mail_counts_at_the_next_load(world, client_for, django_capture_on_commit_callbacks):
+    from mailgateway.services import process_batch, store_raw
+
+    agent = client_for(world.tech_agent)
+    _commit()
+    assert _count(_page(agent), "All open") == 0
+    raw = (
+        f"From: {world.customer.email}\r\nTo: {world.technical.from_email}\r\nSubject: Mail ticket\r\n"
+        "Message-ID: <page-cache-1@example.com>\r\n\r\nThe site is down.\r\n"
+    ).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        row, _ = store_raw(raw, source="pipe")
+        process_batch(first_id=row.pk)
+    page = _page(agent)
+    assert _count(page, "All open") == 1 and "Mail ticket" in page
