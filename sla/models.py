@@ -1,5 +1,6 @@
 """Service-level configuration per department. The per-ticket clock state lives on the Ticket row itself
-(due times, sla_check_at ...) so the sweep reads one indexed column of one table."""
+(due times, sla_check_at ...); the sweep finds due tickets through Clock, a copy of sla_check_at kept by
+triggers (sla.sql)."""
 
 import zoneinfo
 
@@ -196,3 +197,23 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.ticket_id} ({self.target})"
+
+
+class Clock(models.Model):
+    """A running clock's next check, copied from Ticket.sla_check_at by PostgreSQL triggers (sla.sql): the
+    sweep's index, kept off the ticket table so that the sweep's ticket UPDATE is HOT. Empty on SQLite,
+    where the sweep reads the ticket column."""
+
+    # The foreign key (ON DELETE CASCADE) is sla.sql.FOREIGN_KEY's: Django neither deletes nor joins these rows.
+    ticket = models.OneToOneField(
+        "tickets.Ticket", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    check_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "sla_clock"
+        default_permissions = ()
+        indexes = [models.Index(fields=["check_at"], name="sla_clock_check_idx")]
+
+    def __str__(self) -> str:
+        return f"clock of ticket {self.ticket_id}"

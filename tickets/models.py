@@ -105,7 +105,8 @@ class Ticket(models.Model):
     # SLA clock state (sla.services.recompute / sla.sweep): the next instant the sweep must look at this
     # ticket (warning or escalation), the pending warning, and the resolution clock, which stops while the
     # ticket waits for the customer or is resolved: business seconds used in earlier periods, and since when
-    # it runs again. db_default keeps raw INSERTs (generate_dataset) valid.
+    # it runs again. db_default keeps raw INSERTs (generate_dataset) valid. sla_check_at has no index here:
+    # the sweep finds due tickets through sla.Clock, its trigger-kept copy (see sla.sql for why).
     sla_check_at = models.DateTimeField(null=True, blank=True)
     sla_warn_at = models.DateTimeField(null=True, blank=True)
     sla_resumed_at = models.DateTimeField(null=True, blank=True)
@@ -159,7 +160,6 @@ class Ticket(models.Model):
             models.Index(
                 fields=["resolution_due_at"], name="ticket_res_due_idx", condition=Q(resolution_due_at__isnull=False)
             ),
-            models.Index(fields=["sla_check_at"], name="ticket_sla_check_idx", condition=Q(sla_check_at__isnull=False)),
             models.Index(fields=["product"], name="ticket_product_idx", condition=Q(product__isnull=False)),
             models.Index(fields=["merged_into"], name="ticket_merged_into_idx", condition=Q(merged_into__isnull=False)),
             # Reports: one department over a period (created, resolved, first response), index-only where

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from benchmarks import sla as bench
 from sla import services as sla
-from sla.models import SlaPolicy
+from sla.models import Clock, SlaPolicy
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +25,9 @@ def test_generated_dataset_has_sla_state_and_nothing_due_yet():
     assert not Ticket.objects.filter(status="pending", resolution_due_at__isnull=False).exists()
     assert not Ticket.objects.filter(status__in=["resolved", "closed"], sla_check_at__isnull=False).exists()
     assert not Ticket.objects.filter(sla_check_at__lte=timezone.now()).exists()
+    # The sweep's index (sla_clock) is filled after the load, with the triggers off: one row per running clock.
+    clocks = dict(Clock.objects.values_list("ticket_id", "check_at"))
+    assert clocks and clocks == dict(Ticket.objects.filter(sla_check_at__isnull=False).values_list("pk", "sla_check_at"))
     assert sla.sweep() == 0
     # Every generated department has the policy its tickets' due times follow: a recompute keeps them.
     assert SlaPolicy.objects.filter(department__slug__startswith="bench-", priority=None).count() == 20

@@ -18,10 +18,11 @@ from django.db import connection, transaction
 from accounts.models import User
 from departments.models import Department, DepartmentAddress, Membership
 from search import sql as search_sql
+from sla import sql as sla_sql
 from sla.models import SlaPolicy
 
 BIG_TABLES = ["tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_attachment", "tickets_rating",
-              "accounts_user", search_sql.TABLE]
+              "accounts_user", search_sql.TABLE, sla_sql.TABLE]
 
 EN_WORDS = (
     "server website error database backup email domain certificate timeout password invoice payment "
@@ -54,13 +55,14 @@ class Command(BaseCommand):
         n_customers = max(1, tickets // 5)
         indexes = self._drop_indexes()
         self.search_seconds = 0.0
-        self._search_triggers("DISABLE")
+        self._load_triggers("DISABLE")
         try:
             first_customer = self._customers(n_customers)
             self._tickets(tickets, batch, depts, agents, first_customer, n_customers)
             self._search_vectors(batch)
+            self._sla_clocks()
         finally:
-            self._search_triggers("ENABLE")
+            self._load_triggers("ENABLE")
             self._rebuild_indexes(indexes)
         if self.search_seconds:
             self.stdout.write(f"search vectors computed in {self.search_seconds:.1f} s")
@@ -261,15 +263,23 @@ class Command(BaseCommand):
             c.execute("SELECT 1 FROM pg_proc WHERE proname = 'helpdesk_search_vector'")
             return c.fetchone() is not None
 
-    def _search_triggers(self, action: str) -> None:
+    def _load_triggers(self, action: str) -> None:
         """The per-row triggers would append to each ticket's vectors once per message (a rewritten
-        row per message); during the load they are off and each batch gets one INSERT instead."""
+        row per message); during the load they are off and each batch gets one INSERT instead. The SLA
+        clock's triggers (sla.sql) likewise: one INSERT ... SELECT after the load (_sla_clocks)."""
+        with connection.cursor() as c:
+            for name in sla_sql.TRIGGER_NAMES:
+                c.execute(f"ALTER TABLE tickets_ticket {action} TRIGGER {name}")
         if not self._has_search():
             return
         with connection.cursor() as c:
             for table, names in search_sql.TRIGGER_NAMES.items():
                 for name in names:
                     c.execute(f"ALTER TABLE {table} {action} TRIGGER {name}")
+
+    def _sla_clocks(self) -> None:
+        with connection.cursor() as c:
+            c.execute(sla_sql.FILL)
 
     def _search_vectors(self, batch: int) -> None:
         """The search row of every new ticket, one INSERT per chunk of tickets, the chunks spread over one
