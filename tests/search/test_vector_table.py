@@ -104,3 +104,20 @@ def test_transferred_ticket_is_found_in_its_new_department(world, servers):
     assert new.pk not in search_matches(user=world.tech_agent, filters=filters).values_list("pk", flat=True)
     filters = parse_filters({"q": "server", "department": "sales"})
     assert new.pk in search_matches(user=world.sales_agent, filters=filters).values_list("pk", flat=True)
+
+
+def test_a_department_search_reads_one_partition_and_a_transfer_moves_the_row(world, servers):
+    from search import sql
+
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass", [sql.TABLE])
+        assert c.fetchone()[0] == sql.PARTITIONS
+        qs = search_matches(user=world.tech_agent, filters=parse_filters({"q": "server", "department": "technical"}))
+        query, params = qs.values_list("pk", flat=True).query.sql_with_params()
+        c.execute("EXPLAIN " + query, params)
+        plan = "\n".join(row[0] for row in c.fetchall())
+    partitions = {word for word in plan.replace("(", " ").split() if word.startswith(f"{sql.TABLE}_p")}
+    assert len(partitions) == 1, plan
+    _, new, _ = servers
+    services.ticket_transfer(ticket=new, actor=world.tech_agent, department=world.sales)
+    assert list(TicketVector.objects.filter(ticket_id=new.pk).values_list("department_id", flat=True)) == [world.sales.pk]
