@@ -59,7 +59,8 @@ class OutboundEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} → {', '.join(self.to)}"
+        # A mail rendered when sent has no subject before that.
+        return f"{self.subject or self.kind} → {', '.join(self.to)}"
 
 
 class Mailbox(models.Model):
