@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='outboundemail',
             name='template',
-            field=models.CharField(blank=True, default='', max_length=60, verbose_name='rendered when sent from'),
+            field=models.CharField(blank=True, default='', max_length=60),
         ),
         migrations.AddField(
             model_name='outboundemail',
