@@ -130,7 +130,9 @@ def _measure(tag: str, department, count: int, warmup: int, batch: int, seed: in
     from mailgateway import services
 
     rng = random.Random(seed)
-    senders = [f"customer{i}@{tag}.sender.invalid" for i in range(50)]
+    # A pool of senders per run: the acknowledgement rate limit (HELPDESK_ACK_PER_HOUR per sender) must
+    # not carry over from the first run, or the second would acknowledge almost nothing.
+    senders = [f"customer{i}.b{batch}@{tag}.sender.invalid" for i in range(50)]
     wall = cpu = store_wall = 0.0
     per_message, sizes, done, db_cpu_started = [], [], 0, None
     while done < count + warmup:

@@ -2,6 +2,7 @@
 
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from datetime import timedelta
 from email.header import Header
 from email.utils import formataddr
@@ -61,8 +62,12 @@ def outbound_email(
     message_id: str = "",
     headers: dict | None = None,
     include_attachments: bool = False,
+    template: str = "",
+    language: str = "",
+    time_zone: str = "",
 ) -> OutboundEmail:
-    """An unsaved outbox row, for queue_emails() (or queue_email(), which saves one)."""
+    """An unsaved outbox row, for queue_emails() (or queue_email(), which saves one). With `template`
+    (registered with render_when_sent()) subject and bodies are left empty and rendered by the send task."""
     sender = from_email or settings.DEFAULT_FROM_EMAIL
     return OutboundEmail(
         dedupe_key=dedupe_key[:255],
@@ -81,8 +86,31 @@ def outbound_email(
         references=references,
         headers=headers or {},
         include_attachments=include_attachments,
+        template=template,
+        language=language,
+        time_zone=time_zone,
         next_attempt_at=timezone.now(),
     )
+
+
+# template -> function(outbox row) -> the template context, for mail rendered when it is sent.
+_SEND_TIME_CONTEXTS: dict[str, Callable[[OutboundEmail], dict]] = {}
+
+
+def render_when_sent(template: str, context: Callable[[OutboundEmail], dict]) -> None:
+    """Register a template whose mail is queued unrendered (outbound_email(template=...)); `context`
+    builds its context from the outbox row when the send task renders it."""
+    _SEND_TIME_CONTEXTS[template] = context
+
+
+def _render_pending(email: OutboundEmail) -> None:
+    """Render a mail queued unrendered and store the result, once: retries send the same text."""
+    context = _SEND_TIME_CONTEXTS[email.template](email)
+    email.subject, email.body_text, email.body_html = render_email(
+        email.template, context, email.language, email.time_zone
+    )
+    email.template = ""
+    email.save(update_fields=["subject", "body_text", "body_html", "template"])
 
 
 def queue_email(*, dedupe_key: str, to: list[str], **fields) -> OutboundEmail | None:
@@ -176,6 +204,8 @@ def send_now(email_id: int) -> str:
     if email is None:
         return "skipped"
     try:
+        if email.template:
+            _render_pending(email)
         build_message(email).send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - any transport error is recorded and retried
         _record_failure(email, exc)

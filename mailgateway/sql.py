@@ -7,9 +7,17 @@ PostgreSQL and SQLite (3.24+) understand the syntax.
 
 from __future__ import annotations
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 from django.db.models.signals import post_save
+
+
+def _db():
+    """The default connection itself: `django.db.connection` is a proxy that looks the connection up in a
+    thread/async-local on every attribute access, and the field preparation and converters below access
+    it a hundred times per mail."""
+    return connections[DEFAULT_DB_ALIAS]
+
 
 # model label and computed columns -> (fields given as parameters, computed fields, SQL)
 _INSERT_PLANS: dict[tuple, tuple[list, list, str]] = {}
@@ -24,17 +32,12 @@ def insert_unless_exists(instance: Model, conflict: str | None = None) -> bool:
     run as in Model.save().
     """
     meta = instance._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    connection = _db()
+    plan = _UPSERT_PLANS.get((meta.label, conflict))
+    if plan is None:
+        plan = _UPSERT_PLANS[(meta.label, conflict)] = _upsert_plan(meta, conflict, connection)
+    fields, sql = plan
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    target = f"({quote(meta.get_field(conflict).column)})" if conflict else ""
-    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {} DO NOTHING RETURNING {}".format(  # noqa: S608
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        target,
-        quote(meta.pk.column),
-    )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         found = cursor.fetchone()
@@ -48,6 +51,23 @@ def insert_unless_exists(instance: Model, conflict: str | None = None) -> bool:
     return True
 
 
+_UPSERT_PLANS: dict[tuple, tuple[list, str]] = {}
+
+
+def _upsert_plan(meta, conflict: str | None, connection) -> tuple[list, str]:
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    target = f"({quote(meta.get_field(conflict).column)})" if conflict else ""
+    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {} DO NOTHING RETURNING {}".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        target,
+        quote(meta.pk.column),
+    )
+    return fields, sql
+
+
 def update_rows(instances: list[Model], field_names: list[str]) -> None:
     """UPDATE many rows of one model to their own values in one statement (UPDATE ... FROM VALUES).
 
@@ -57,6 +77,7 @@ def update_rows(instances: list[Model], field_names: list[str]) -> None:
     if not instances:
         return
     meta = instances[0]._meta
+    connection = _db()
     fields = [meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
     pk_type = meta.pk.rel_db_type(connection) if meta.pk.is_relation else meta.pk.cast_db_type(connection)
@@ -90,11 +111,12 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
     way (the project has none).
     """
     meta = instance._meta
+    connection = _db()
     computed = computed or {}
     key = (meta.label, tuple(computed.items()))
     plan = _INSERT_PLANS.get(key)
     if plan is None:
-        plan = _INSERT_PLANS[key] = _insert_plan(meta, computed)
+        plan = _INSERT_PLANS[key] = _insert_plan(meta, computed, connection)
     fields, returned, sql = plan
     instance._prepare_related_fields_for_save(operation_name="save")
     values = [f.get_db_prep_save(_value_for_insert(f, instance), connection) for f in fields]
@@ -110,7 +132,7 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
                    using=connection.alias)
 
 
-def _insert_plan(meta, computed: dict[str, str]) -> tuple[list, list, str]:
+def _insert_plan(meta, computed: dict[str, str], connection) -> tuple[list, list, str]:
     quote = connection.ops.quote_name
     returned = [meta.get_field(name) for name in computed]
     fields = [f for f in meta.concrete_fields if not f.primary_key and f not in returned]
@@ -163,28 +185,36 @@ def select_rows(
     costs."""
     annotate = annotate or {}
     key = (model._meta.label, where, related, lock, skip_locked, tuple(annotate.items()), then)
+    connection = _db()
     plan = _SELECT_PLANS.get(key)
     if plan is None:
-        plan = _SELECT_PLANS[key] = _select_plan(model, where, related, (lock, skip_locked), annotate, then)
+        plan = _SELECT_PLANS[key] = _select_plan(
+            model, where, related, (lock, skip_locked), annotate, then, connection
+        )
     fields, related_fields, sql = plan
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [_instance(model, fields, related, related_fields, annotate, row) for row in rows]
+    return [_instance(model, fields, related, related_fields, annotate, row, connection) for row in rows]
 
 
-def _instance(model, fields: list, related: str | None, related_fields: list, annotate: dict, row) -> Model:
-    instance = _from_row(model, fields, row[: len(fields)])
+def _instance(
+    model, fields: list, related: str | None, related_fields: list, annotate: dict, row, connection
+) -> Model:
+    instance = _from_row(model, fields, row[: len(fields)], connection)
     end = len(fields) + len(related_fields)
     if related is not None:
         fk = model._meta.get_field(related)
-        fk.set_cached_value(instance, _from_row(fk.related_model, related_fields, row[len(fields) : end]))
+        related_row = _from_row(fk.related_model, related_fields, row[len(fields) : end], connection)
+        fk.set_cached_value(instance, related_row)
     for name, value in zip(annotate, row[end:], strict=True):
         setattr(instance, name, value)
     return instance
 
 
-def _select_plan(model, where: str, related: str | None, lock: tuple[bool, bool], annotate: dict, then: str):
+def _select_plan(
+    model, where: str, related: str | None, lock: tuple[bool, bool], annotate: dict, then: str, connection
+):
     quote = connection.ops.quote_name
     fields = list(model._meta.concrete_fields)
     columns = [f"t.{quote(f.column)}" for f in fields]
@@ -197,12 +227,12 @@ def _select_plan(model, where: str, related: str | None, lock: tuple[bool, bool]
         join = f" JOIN {table} r ON r.{target} = t.{quote(fk.column)}"
     columns += [f"{expression} AS {quote(name)}" for name, expression in annotate.items()]
     sql = "SELECT {} FROM {} t{} WHERE {} {}{}".format(  # noqa: S608 - names from the model, SQL from the caller
-        ", ".join(columns), quote(model._meta.db_table), join, where, then, _lock_clause(*lock)
+        ", ".join(columns), quote(model._meta.db_table), join, where, then, _lock_clause(*lock, connection)
     )
     return fields, related_fields, sql
 
 
-def _lock_clause(lock: bool, skip_locked: bool) -> str:
+def _lock_clause(lock: bool, skip_locked: bool, connection) -> str:
     features = connection.features
     if not lock or not features.has_select_for_update:  # SQLite: writers are serialised anyway
         return ""
@@ -210,10 +240,10 @@ def _lock_clause(lock: bool, skip_locked: bool) -> str:
     return clause + " SKIP LOCKED" if skip_locked and features.has_select_for_update_skip_locked else clause
 
 
-def _from_row(model, fields: list, values) -> Model:
+def _from_row(model, fields: list, values, connection) -> Model:
     converted = []
     for field, value in zip(fields, values, strict=True):
-        for converter in _converters(field):
+        for converter in _converters(field, connection):
             value = converter(value, field, connection)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
@@ -222,7 +252,7 @@ def _from_row(model, fields: list, values) -> Model:
 _CONVERTERS: dict = {}
 
 
-def _converters(field) -> list:
+def _converters(field, connection) -> list:
     """What the ORM applies to a column value it reads: the backend's (SQLite returns datetimes as
     text) and the field's own (JSON is decoded by JSONField.from_db_value)."""
     key = (connection.vendor, field)
@@ -237,6 +267,7 @@ def update_row(instance: Model, field_names: list[str]) -> None:
     """UPDATE the instance's row with the current values of these fields, as save(update_fields=...)
     would (post_save included), with the SQL composed once per model and field list."""
     meta = instance._meta
+    connection = _db()
     fields = [meta.get_field(name) for name in dict.fromkeys(field_names)]
     quote = connection.ops.quote_name
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model

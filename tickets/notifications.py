@@ -4,7 +4,7 @@ writes outbox rows (mailgateway.outbound.queue_email); sending happens after com
 from django.conf import settings
 from django.urls import reverse
 
-from mailgateway.outbound import make_message_id, queue_email, render_email
+from mailgateway.outbound import make_message_id, queue_email, render_email, render_when_sent
 
 from .models import Message, Ticket, TicketEvent
 from .tokens import rating_token, reply_address
@@ -27,12 +27,35 @@ def _thread_headers(ticket: Ticket, only: Message | None = None) -> tuple[str, s
     return (ids[-1] if ids else ""), " ".join(ids)
 
 
+def _customer_context(ticket: Ticket, message: Message | None, context: dict) -> dict:
+    return {
+        "ticket": ticket,
+        "customer": ticket.customer,
+        "url": _customer_url(ticket),
+        "message": message,
+        **context,
+    }
+
+
 def _to_customer(
-    ticket: Ticket, template: str, key: str, context: dict, message: Message | None = None, cc=(), thread=None
+    ticket: Ticket,
+    template: str,
+    key: str,
+    context: dict,
+    message: Message | None = None,
+    cc=(),
+    thread=None,
+    when_sent: bool = False,
 ):
+    """Queue mail to the ticket's customer; `when_sent`: rendered by the send task (a template registered
+    with render_when_sent, its context built from the outbox row then), not now."""
     customer = ticket.customer
-    ctx = {"ticket": ticket, "customer": customer, "url": _customer_url(ticket), "message": message, **context}
-    subject, text, html = render_email(template, ctx, customer.language, customer.time_zone)
+    if when_sent:
+        subject = text = html = ""
+    else:
+        subject, text, html = render_email(
+            template, _customer_context(ticket, message, context), customer.language, customer.time_zone
+        )
     in_reply_to, references = _thread_headers(ticket, only=thread)
     message_id = make_message_id(f"t{ticket.number}")
     if message is not None and not message.message_id:
@@ -57,6 +80,9 @@ def _to_customer(
         references=references,
         headers={"Auto-Submitted": "auto-generated"} if template != "agent_reply" else {},
         include_attachments=template == "agent_reply",
+        template=template if when_sent else "",
+        language=customer.language if when_sent else "",
+        time_zone=customer.time_zone if when_sent else "",
     )
 
 
@@ -66,12 +92,20 @@ def _rating_url(ticket: Ticket, message: Message) -> str:
 
 
 def ticket_created(ticket: Ticket, message: Message) -> None:
+    if ticket.department.send_acknowledgement:
+        # Rendered when sent: the mail gateway acknowledges most of the tickets it creates.
+        _to_customer(ticket, "ticket_created", f"created:{ticket.pk}", {}, thread=message, when_sent=True)
+
+
+def _ticket_created_context(email) -> dict:
     from accounts.services import claim_url_if_needed
 
-    if ticket.department.send_acknowledgement:
-        # A customer created from an email has no password yet: the acknowledgement lets him claim it.
-        context = {"claim_url": claim_url_if_needed(ticket.customer)}
-        _to_customer(ticket, "ticket_created", f"created:{ticket.pk}", context, thread=message)
+    ticket = Ticket.objects.select_related("customer", "department").get(pk=email.ticket_id)
+    # A customer created from an email has no password yet: the acknowledgement lets him claim it.
+    return _customer_context(ticket, None, {"claim_url": claim_url_if_needed(ticket.customer)})
+
+
+render_when_sent("ticket_created", _ticket_created_context)
 
 
 def agent_replied(ticket: Ticket, message: Message) -> None:
@@ -91,7 +125,9 @@ def status_changed(ticket: Ticket, event: TicketEvent) -> None:
 
 def customer_replied(ticket: Ticket, message: Message) -> None:
     if ticket.assignee_id and ticket.assignee.is_active:
-        _to_agents(ticket, [ticket.assignee], "customer_replied", f"custreply:{message.pk}", {"message": message})
+        _to_agents(
+            ticket, [ticket.assignee], "customer_replied", f"custreply:{message.pk}", {"message": message}
+        )
 
 
 def ticket_assigned(ticket: Ticket, assignee, event: TicketEvent) -> None:
@@ -100,7 +136,9 @@ def ticket_assigned(ticket: Ticket, assignee, event: TicketEvent) -> None:
 
 def ticket_transferred(ticket: Ticket, event: TicketEvent) -> None:
     actor = event.actor
-    agents = ticket.department.memberships.filter(user__is_active=True).exclude(user=actor).select_related("user")
+    agents = (
+        ticket.department.memberships.filter(user__is_active=True).exclude(user=actor).select_related("user")
+    )
     context = {"actor": actor, "reason": event.data.get("reason", "")}
     _to_agents(ticket, [m.user for m in agents], "ticket_transferred", f"event:{event.pk}", context)
 

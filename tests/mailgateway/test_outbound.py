@@ -86,3 +86,38 @@ def test_failed_send_is_retried_and_visible_on_the_ticket(world, ingest, setting
     for email_id in outbound.due_email_ids():
         outbound.send_now(email_id)
     assert selectors.delivery_status(row.ticket) == []
+
+
+def test_acknowledgement_is_rendered_when_sent_in_the_customers_language(
+    world, ingest, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    from mailgateway import outbound
+
+    settings.EMAIL_BACKEND = "tests.mailgateway.failing_backend.FailingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        row = ingest(mail(sender="new@customer.example", subject="Не печатает"))
+    queued = OutboundEmail.objects.get(ticket=row.ticket, kind="ticket_created")
+    # Queued unrendered by the gateway; the failed first send rendered and stored it.
+    assert (queued.template, queued.status, queued.attempts) == ("", "pending", 1)
+    assert queued.subject == f"[{row.ticket.reference}] We received your request: Не печатает"
+    assert "We have created an account for you" in queued.body_text  # the new customer's claim link
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbound.send_now(queued.pk) == "sent"
+    (sent,) = mailoutbox
+    assert (sent.subject, sent.body, sent.to) == (queued.subject, queued.body_text, ["new@customer.example"])
+    assert sent.extra_headers["Auto-Submitted"] == "auto-generated"
+
+
+def test_acknowledgement_row_waits_unrendered_until_sent(world, ingest, mailoutbox):
+    from mailgateway import outbound
+
+    row = ingest(mail(subject="Принтер"))  # the send task is not run (no on-commit callbacks)
+    queued = OutboundEmail.objects.get(ticket=row.ticket, kind="ticket_created")
+    assert (queued.template, queued.language, queued.subject, queued.body_text) == ("ticket_created", "ru", "", "")
+    assert queued.message_id_header and queued.references  # threading is decided when queued
+    assert outbound.send_now(queued.pk) == "sent"
+    (sent,) = mailoutbox
+    assert sent.subject == f"[{row.ticket.reference}] Мы получили вашу заявку: Принтер"
+    assert "Иван Петров" in sent.body
+    queued.refresh_from_db()
+    assert (queued.template, queued.subject, queued.status) == ("", sent.subject, "sent")
