@@ -280,3 +280,17 @@ msgstr ""
     assert entries["Log in"] == (["Войти"], False)
     assert entries["%(n)d email"][0] == ["%(n)d письмо", "", "%(n)d писем"]
     assert entries["Long text"] == (["Длинный текст"], True)
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+def test_timeline_fixed_words_are_translated(lang):
+    """tickets.timeline_html keeps its fixed words in a dict: gettext_noop must mark them, or makemessages
+    drops them from the catalogs and a Russian agent reads "Undo merge" (it happened)."""
+    from django.utils import translation
+
+    from tickets import timeline_html
+
+    with translation.override(lang):
+        texts = timeline_html._texts(lang)
+    untranslated = [key for key, msgid in timeline_html._MSGIDS.items() if texts[key] == msgid]
+    assert untranslated == []
