@@ -1,8 +1,10 @@
-"""INSERT ... ON CONFLICT DO NOTHING for rows that are unique by a key (raw mail, outbox, customers).
-
-get_or_create costs up to six round trips (SELECT, SAVEPOINT, INSERT, RELEASE, and on a race ROLLBACK TO
-and a second SELECT); the gateway does this for every message, so it is a single statement here. Both
-PostgreSQL and SQLite (3.24+) understand the syntax.
+"""Model rows written and read with SQL composed once per model, for hot paths where Django's query
+compiler costs more CPU than the statement (the mail gateway and the ticket services it calls;
+benchmarks/ingest.md): insert_row / update_row behave like save() (post_save included), select_one /
+select_rows return model instances, update_rows writes many rows in one statement, and
+insert_unless_exists is INSERT ... ON CONFLICT DO NOTHING for rows unique by a key (raw mail, outbox,
+customers): get_or_create costs up to six round trips, this one statement. Both PostgreSQL and SQLite
+(3.24+) understand the syntax.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from helpdesk_site.rowsql import insert_unless_exists
+
 from .models import OutboundEmail
-from .sql import insert_unless_exists
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)

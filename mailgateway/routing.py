@@ -9,13 +9,13 @@ from django.conf import settings
 from django.db.models import Q
 
 from departments.models import Department, DepartmentAddress, RoutingRule
+from helpdesk_site.rowsql import select_one
 from tickets.memo import per_batch
 from tickets.models import Message, Ticket
 from tickets.tokens import parse_reply_address
 
 from .models import Mailbox, OutboundEmail
 from .parsing import ParsedEmail
-from .sql import select_one
 
 SUBJECT_TAG = re.compile(r"\[#(\d{1,18})\]")
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from departments.models import Department
+from helpdesk_site.rowsql import insert_unless_exists, select_one, select_rows, update_row, update_rows
 from tickets import memo
 from tickets import services as ticket_services
 from tickets.attachments import IncomingFile, check_file
@@ -34,7 +35,6 @@ from tickets.models import Message, Ticket, TicketEvent
 from . import outbound, routing
 from .models import InboundEmail, Mailbox
 from .parsing import ParsedEmail, normalize_message_id, parse
-from .sql import insert_unless_exists, select_one, select_rows, update_row, update_rows
 
 logger = logging.getLogger(__name__)
 

@@ -204,7 +204,7 @@ def test_failing_mailbox_banner_shows_within_its_max_age(world, client_for, sett
 
 
 def test_a_closed_ticket_leaves_the_count_at_the_next_load(world, client_for, django_capture_on_commit_callbacks):
-    # ticket_close writes the ticket with the services' written-out UPDATE (mailgateway.sql.update_row),
+    # ticket_close writes the ticket with the services' written-out UPDATE (helpdesk_site.rowsql.update_row),
     # which must invalidate the counts as save() does.
     ticket = make_ticket(world.customer, world.technical, acknowledge=False)
     _commit()

@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from mailgateway.sql import insert_row, select_one, update_row
+from helpdesk_site.rowsql import insert_row, select_one, update_row
 from webhooks import events as webhook_events
 
 from ..attachments import IncomingFile, check_file, store_attachment

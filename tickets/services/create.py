@@ -4,7 +4,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from departments.models import Department
-from mailgateway.sql import insert_row
+from helpdesk_site.rowsql import insert_row
 from sla.services import recompute as sla_recompute  # SLA clocks follow every change (sla app)
 
 from .. import notifications
