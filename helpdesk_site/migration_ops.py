@@ -3,6 +3,20 @@
 from django.db import migrations
 
 
+class PostgresRunSQL(migrations.RunSQL):
+    """RunSQL that applies on PostgreSQL only, for the objects only PostgreSQL has (full-text search
+    triggers and tables, the SLA clock's triggers); the embedded SQLite default needs none of them (search
+    falls back to substring matching, the sweep reads the ticket column)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 def toast_compression(columns: dict[str, list[str]]) -> migrations.RunPython:
     """lz4 instead of pglz for these large columns (table -> columns): every INSERT of a several-KB value
     compresses it for TOAST, and pglz spends about twice lz4's CPU on it (benchmarks/ingest.md). Only new

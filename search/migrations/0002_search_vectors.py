@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from search.operations import PostgresRunSQL
+from helpdesk_site.migration_ops import PostgresRunSQL
 
 from . import _sql_0002 as sql
 

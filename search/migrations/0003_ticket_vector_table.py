@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 import search.query
 from search import sql
-from search.operations import PostgresRunSQL
+from helpdesk_site.migration_ops import PostgresRunSQL
 
 from . import _sql_0002 as v2
 

@@ -6,7 +6,7 @@ writes to tickets wait meanwhile (the triggers write this table)."""
 from django.db import migrations
 
 from search import sql
-from search.operations import PostgresRunSQL
+from helpdesk_site.migration_ops import PostgresRunSQL
 
 T = sql.TABLE
 

@@ -5,7 +5,7 @@ the tickets in one INSERT ... SELECT and kept by triggers; the ticket table gets
 import django.db.models.deletion
 from django.db import migrations, models
 
-from search.operations import PostgresRunSQL
+from helpdesk_site.migration_ops import PostgresRunSQL
 from sla import sql
 
 
