@@ -9,6 +9,10 @@ customers): get_or_create costs up to six round trips, this one statement. Both 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 from django.db.models.signals import post_save
@@ -25,20 +29,33 @@ def _db():
 _INSERT_PLANS: dict[tuple, tuple[list, list, str]] = {}
 
 
-def insert_unless_exists(instance: Model, conflict: str | None = None) -> bool:
+def insert_unless_exists(instance: Model, conflict: str | None = None, *, wait: bool = True) -> bool | None:
     """Insert the unsaved instance unless a row with the same unique value exists.
 
     `conflict` names the column whose unique index decides; None means any unique constraint (needed for
     an expression index such as LOWER(email)). Returns True and sets the pk when the row was inserted;
     False (instance left unsaved) when it already existed. Field pre_save hooks (auto_now_add, defaults)
     run as in Model.save().
+
+    wait=False, inside pipelined(): the INSERT gets a reserved key and is sent without waiting for its
+    outcome; returns None (not known yet: the pk is set, but if the row already existed nothing has it).
     """
     meta = instance._meta
     connection = _db()
-    plan = _UPSERT_PLANS.get((meta.label, conflict))
-    if plan is None:
-        plan = _UPSERT_PLANS[(meta.label, conflict)] = _upsert_plan(meta, conflict, connection)
-    fields, sql = plan
+    pipe = _pipeline.get()
+    if not wait and pipe is not None:
+        instance.pk = pipe.take_key(meta, connection)
+        fields, sql = _plan(
+            _UPSERT_PLANS, (meta.label, conflict, True), _upsert_plan, meta, conflict, connection, True
+        )
+        values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+        _saved(instance, connection)
+        return None
+    fields, sql = _plan(
+        _UPSERT_PLANS, (meta.label, conflict, False), _upsert_plan, meta, conflict, connection, False
+    )
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -46,28 +63,45 @@ def insert_unless_exists(instance: Model, conflict: str | None = None) -> bool:
     if found is None:
         return False
     instance.pk = found[0]
+    _saved(instance, connection)
+    return True
+
+
+def _plan(cache: dict, key, build, *args):
+    plan = cache.get(key)
+    if plan is None:
+        plan = cache[key] = build(*args)
+    return plan
+
+
+def _saved(instance: Model, connection) -> None:
     instance._state.adding = False
     instance._state.db = connection.alias
-    post_save.send(sender=meta.model, instance=instance, created=True, update_fields=None, raw=False,
-                   using=connection.alias)
-    return True
+    post_save.send(
+        sender=instance._meta.model,
+        instance=instance,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
 
 
 _UPSERT_PLANS: dict[tuple, tuple[list, str]] = {}
 
 
-def _upsert_plan(meta, conflict: str | None, connection) -> tuple[list, str]:
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+def _upsert_plan(meta, conflict: str | None, connection, keyed: bool) -> tuple[list, str]:
+    """keyed: the pk is given (reserved) and nothing is returned."""
+    fields = [f for f in meta.concrete_fields if keyed or not f.primary_key]
     quote = connection.ops.quote_name
     target = f"({quote(meta.get_field(conflict).column)})" if conflict else ""
-    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {} DO NOTHING RETURNING {}".format(  # noqa: S608
+    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {} DO NOTHING".format(  # noqa: S608
         quote(meta.db_table),
         ", ".join(quote(f.column) for f in fields),
         ", ".join(["%s"] * len(fields)),
         target,
-        quote(meta.pk.column),
     )
-    return fields, sql
+    return fields, sql if keyed else f"{sql} RETURNING {quote(meta.pk.column)}"
 
 
 def update_rows(instances: list[Model], field_names: list[str]) -> None:
@@ -115,12 +149,22 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
     meta = instance._meta
     connection = _db()
     computed = computed or {}
-    key = (meta.label, tuple(computed.items()))
-    plan = _INSERT_PLANS.get(key)
-    if plan is None:
-        plan = _INSERT_PLANS[key] = _insert_plan(meta, computed, connection)
-    fields, returned, sql = plan
     instance._prepare_related_fields_for_save(operation_name="save")
+    pipe = _pipeline.get()
+    if pipe is not None and instance.pk is None:
+        # Pipelined: the key and the computed values were reserved, so there is nothing to wait for.
+        instance.pk = pipe.take_key(meta, connection)
+        for name, expression in computed.items():
+            setattr(instance, meta.get_field(name).attname, pipe.take(expression, connection))
+        fields, _, sql = _plan(_INSERT_PLANS, (meta.label, "keyed"), _keyed_insert_plan, meta, connection)
+        values = [f.get_db_prep_save(_value_for_insert(f, instance), connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+        _saved(instance, connection)
+        return
+    fields, returned, sql = _plan(
+        _INSERT_PLANS, (meta.label, tuple(computed.items())), _insert_plan, meta, computed, connection
+    )
     values = [f.get_db_prep_save(_value_for_insert(f, instance), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -128,10 +172,17 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
     instance.pk = row[0]
     for field, value in zip(returned, row[1:], strict=True):
         setattr(instance, field.attname, value)
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    post_save.send(sender=meta.model, instance=instance, created=True, update_fields=None, raw=False,
-                   using=connection.alias)
+    _saved(instance, connection)
+
+
+def _keyed_insert_plan(meta, connection) -> tuple[list, list, str]:
+    """Every column a parameter, the pk included, nothing returned (pipelined inserts)."""
+    quote = connection.ops.quote_name
+    fields = list(meta.concrete_fields)
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model
+        quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    return fields, [], sql
 
 
 def _insert_plan(meta, computed: dict[str, str], connection) -> tuple[list, list, str]:
@@ -278,7 +329,106 @@ def update_row(instance: Model, field_names: list[str]) -> None:
     values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, instance.pk])
-        if cursor.rowcount != 1:
+        # Pipelined, the count is not known without waiting; callers there hold the row's lock.
+        if _pipeline.get() is None and cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")  # as Model.save()
-    post_save.send(sender=meta.model, instance=instance, created=False, update_fields=frozenset(field_names),
-                   raw=False, using=connection.alias)
+    post_save.send(
+        sender=meta.model,
+        instance=instance,
+        created=False,
+        update_fields=frozenset(field_names),
+        raw=False,
+        using=connection.alias,
+    )
+
+
+# --- pipelined writes ------------------------------------------------------------------------------
+
+
+class _Pipeline:
+    """Keys and sequence values reserved for the INSERTs of one pipelined block."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.values: dict[str, list] = {}
+
+    def take_key(self, meta, connection):
+        return self.take(_key_expression(meta, connection), connection, self.size)
+
+    def take(self, expression: str, connection, count: int = 1):
+        found = self.values.get(expression)
+        if not found:
+            self.reserve({expression: count}, connection)
+            found = self.values[expression]
+        return found.pop()
+
+    def reserve(self, wanted: dict[str, int], connection) -> None:
+        """Reserve values of several sequence expressions in one statement."""
+        if not wanted:
+            return
+        most = max(wanted.values())
+        columns = ", ".join(f"CASE WHEN n <= {int(count)} THEN {expr} END" for expr, count in wanted.items())
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM generate_series(1, %s) AS n", [most])  # noqa: S608 - our SQL
+            rows = cursor.fetchall()
+        for i, expression in enumerate(wanted):
+            # Popped from the end: the lowest value first (tickets numbered in mail order).
+            self.values.setdefault(expression, [])[:0] = sorted(
+                (r[i] for r in rows if r[i] is not None), reverse=True
+            )
+
+
+_pipeline: ContextVar[_Pipeline | None] = ContextVar("rowsql_pipeline", default=None)
+
+
+@contextmanager
+def pipelined(size: int, *, models=(), sequences: dict[str, int] | None = None) -> Iterator[None]:
+    """Send statements without waiting for results nobody reads (psycopg's pipeline mode), so PostgreSQL
+    executes them while this process goes on with its Python work (the mail gateway's batches: routing
+    and building the next mail while the database indexes the previous one).
+
+    Inside, insert_row (and insert_unless_exists(wait=False)) give new rows keys reserved from their
+    sequence instead of waiting for RETURNING; update_row does not wait for the row count. `size` keys
+    of each of `models`, and the given number of values of each sequence expression in `sequences`
+    (for insert_row's computed columns, e.g. a nextval()), are reserved up front in one round trip;
+    more are reserved when they run out. Anything that reads a result (a SELECT, an ORM create) waits
+    for everything sent before it. An error in a statement surfaces at the next such wait or when the
+    block ends, possibly in code that did not cause it: the caller must treat any error in the block
+    as failing all of it. Unused reservations leave gaps, as rolled-back inserts do. Outside
+    PostgreSQL, a no-op.
+    """
+    connection = _db()
+    if connection.vendor != "postgresql" or _pipeline.get() is not None:
+        yield
+        return
+    connection.ensure_connection()
+    pipe = _Pipeline(size)
+    wanted = {_key_expression(m._meta, connection): size for m in models}
+    wanted.update({e: n for e, n in (sequences or {}).items() if n > 0})
+    token = _pipeline.set(pipe)
+    try:
+        with connection.connection.pipeline():
+            pipe.reserve(wanted, connection)
+            yield
+    finally:
+        _pipeline.reset(token)
+
+
+def pipelining() -> bool:
+    return _pipeline.get() is not None
+
+
+_KEY_EXPRESSIONS: dict[str, str] = {}
+
+
+def _key_expression(meta, connection) -> str:
+    """nextval() of the sequence behind the model's auto-incremented primary key."""
+    found = _KEY_EXPRESSIONS.get(meta.label)
+    if found is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column])
+            sequence = cursor.fetchone()[0]
+        if sequence is None:
+            raise DatabaseError(f"{meta.db_table}.{meta.pk.column} has no sequence to reserve keys from")
+        found = _KEY_EXPRESSIONS[meta.label] = f"nextval('{sequence}')"
+    return found

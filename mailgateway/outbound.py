@@ -120,8 +120,10 @@ def queue_email(*, dedupe_key: str, to: list[str], **fields) -> OutboundEmail | 
     if not to:
         return None
     email = outbound_email(dedupe_key=dedupe_key, to=to, **fields)
-    # One statement instead of get_or_create's four (SELECT, SAVEPOINT, INSERT, RELEASE).
-    if not insert_unless_exists(email, "dedupe_key"):
+    # One statement instead of get_or_create's four (SELECT, SAVEPOINT, INSERT, RELEASE). In the mail
+    # gateway's pipelined batch it is not waited for (None): if the key was taken after all, the send
+    # task finds no row with this pk and skips, and the existing row was queued when it was written.
+    if insert_unless_exists(email, "dedupe_key", wait=False) is False:
         return OutboundEmail.objects.get(dedupe_key=email.dedupe_key)
     _send_after_commit([email.pk])
     return email

@@ -81,6 +81,11 @@ def ticket_by_reply_address(addresses: Iterable[str]) -> Ticket | None:
     return None
 
 
+def ticket_token_in(addresses: Iterable[str]) -> bool:
+    """Whether one of the addresses is a ticket's reply address (no query)."""
+    return any(parse_reply_address(address) is not None for address in addresses)
+
+
 def ticket_by_message_ids(ids: Iterable[str]) -> Ticket | None:
     """A ticket whose stored or sent Message-ID is among ids (the most recent reference wins)."""
     for mid in reversed([i.strip("<>") for i in ids if i]):
