@@ -81,11 +81,6 @@ def ticket_by_reply_address(addresses: Iterable[str]) -> Ticket | None:
     return None
 
 
-def ticket_token_in(addresses: Iterable[str]) -> bool:
-    """Whether one of the addresses is a ticket's reply address (no query)."""
-    return any(parse_reply_address(address) is not None for address in addresses)
-
-
 def ticket_by_message_ids(ids: Iterable[str]) -> Ticket | None:
     """A ticket whose stored or sent Message-ID is among ids (the most recent reference wins)."""
     for mid in reversed([i.strip("<>") for i in ids if i]):
@@ -108,10 +103,27 @@ def ticket_by_subject(subject: str) -> Ticket | None:
 
 
 def ticket_by_number(number: int) -> Ticket | None:
-    """The ticket with its customer (raw SQL composed once: the ORM took 1 ms of CPU to compose it)."""
+    """The ticket with its customer (raw SQL composed once: the ORM took 1 ms of CPU to compose it), or
+    the one the batch read already (remember_tickets)."""
     if not 0 < number < 2**63:
         return None
+    known = _known_by_number()
+    if number in known:
+        return known[number]
     return select_one(Ticket, "t.number = %s", [number], related="customer")
+
+
+def remember_tickets(numbers: Iterable[int], tickets: Iterable[Ticket]) -> None:
+    """Tickets the batch read (and locked) up front by number, for ticket_by_number; numbers with no
+    ticket are remembered as such."""
+    known = _known_by_number()
+    known.update(dict.fromkeys(numbers))
+    known.update({t.number: t for t in tickets})
+
+
+@per_batch
+def _known_by_number() -> dict[int, Ticket | None]:
+    return {}
 
 
 def find_ticket(parsed: ParsedEmail) -> Ticket | None:

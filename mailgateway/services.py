@@ -33,6 +33,7 @@ from tickets.choices import DONE_STATUSES, Channel
 from tickets.exceptions import AttachmentRejected
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.numbering import NEXT_NUMBER_SQL
+from tickets.tokens import parse_reply_address
 
 from . import outbound, routing
 from .charsets import decode_header_value
@@ -165,8 +166,11 @@ def _run_optimistic(rows: list[InboundEmail]) -> None:
         _save_results(rows)
         return
     previews = [_preview(bytes(row.raw)) for row in rows]
-    _read_customers([sender for sender, _ in previews])
-    numbers = {NEXT_NUMBER_SQL: sum(1 for _, new in previews if new)}
+    _read_customers([p.sender for p in previews])
+    # The tickets replies name by [#ref] tag or reply address, locked now: no wait for them mid-batch.
+    named = {n for p in previews for n in p.tickets}
+    routing.remember_tickets(named, ticket_services.lock_by_numbers(named))
+    numbers = {NEXT_NUMBER_SQL: sum(1 for p in previews if p.new)}
     with pipelined(len(rows), models=_PIPELINED_MODELS, sequences=numbers):
         for row in rows:
             # Parsed here, not up front: while this mail is parsed, PostgreSQL runs the previous one's.
@@ -174,23 +178,28 @@ def _run_optimistic(rows: list[InboundEmail]) -> None:
         _save_results(rows)
 
 
-def _preview(raw: bytes) -> tuple[str, bool]:
-    """(sender address, probably a new ticket) from the header block alone, for the batch's reads made
-    before any mail is parsed: its senders' accounts and the ticket numbers it will need. A wrong guess
-    costs a query (an account not read, a number reserved then) or leaves a gap in the numbers."""
+@dataclass(frozen=True)
+class _Preview:
+    sender: str = ""
+    new: bool = False  # probably a new ticket (it will need a ticket number)
+    tickets: tuple[int, ...] = ()  # numbers of the tickets it names by [#ref] tag or reply address
+
+
+def _preview(raw: bytes) -> _Preview:
+    """What the header block alone tells, for the batch's reads made before any mail is parsed: the
+    senders' accounts, the tickets replies name, the ticket numbers the batch will need. A wrong guess
+    costs a query (a ticket or an account not read, a number reserved then) or leaves a gap in the
+    numbers; routing itself works on the fully parsed mail."""
     headers = _headers(raw)
     if headers is None:
-        return "", False
+        return _Preview()
     sender = parseaddr(str(headers.get("From", "")))[1].strip().lower()
-    if any(headers.get(name) for name in _THREAD_HEADERS):
-        return sender, False
-    addresses = [
-        a for _, a in getaddresses([str(v) for n in _RECIPIENT_HEADERS for v in headers.get_all(n, [])])
-    ]
-    subject = decode_header_value(str(headers.get("Subject", "")))
-    return sender, not routing.SUBJECT_TAG.search(subject) and not routing.ticket_token_in(
-        a.lower() for a in addresses
-    )
+    recipients = getaddresses([str(v) for name in _RECIPIENT_HEADERS for v in headers.get_all(name, [])])
+    tokens = [parse_reply_address(address.strip().lower()) for _, address in recipients]
+    tag = routing.SUBJECT_TAG.search(decode_header_value(str(headers.get("Subject", ""))))
+    named = tuple(n for n in [*tokens, int(tag.group(1)) if tag else None] if n is not None)
+    threaded = named or any(headers.get(name) for name in _THREAD_HEADERS)
+    return _Preview(sender=sender, new=not threaded, tickets=named)
 
 
 # A reply, an auto-reply or a bounce: none of these is likely to open a ticket.

@@ -29,6 +29,13 @@ def _store(raw: bytes) -> InboundEmail:
     return row
 
 
+def _warm() -> None:
+    """A pipelined batch first: per-process one-time reads (the key sequences' names) are not counted."""
+    first = _store(mail(sender="warm1@example.org", subject="warm"))
+    _store(mail(sender="warm2@example.org", subject="warm"))
+    services.process_batch(first_id=first.pk, limit=2)
+
+
 def _process(rows: list[InboundEmail]) -> dict[int, InboundEmail]:
     done = services.process_batch(first_id=rows[0].pk, limit=len(rows))
     assert len(done) == len(rows)
@@ -127,9 +134,7 @@ def test_an_account_created_by_another_worker_meanwhile(world, monkeypatch):
 def test_statements_of_a_pipelined_batch(world, django_assert_num_queries):
     """Per mail only its own INSERTs: ticket, message, event, acknowledgement. Per batch: the claim, the
     accounts of all senders, the key reservation, the configuration reads and the result UPDATE."""
-    services.process_batch(
-        first_id=_store(mail(sender="warm@example.org", subject="warm")).pk, limit=2
-    )  # per-process one-time reads
+    _warm()
     senders = [f"k{i}@example.org" for i in range(6)]
     for s in senders:
         User.objects.create(email=s)
@@ -140,3 +145,37 @@ def test_statements_of_a_pipelined_batch(world, django_assert_num_queries):
     with django_assert_num_queries(per_batch + 4 * len(rows)):
         done = services.process_batch(first_id=rows[0].pk, limit=len(rows))
     assert [r.action for r in done] == ["created"] * len(rows)
+
+
+def test_two_replies_to_one_closed_ticket_in_one_batch(world):
+    """The batch locks the tickets its replies name up front; the second reply sees what the first did."""
+    from tickets import services as ticket_services
+    from tickets.tokens import reply_address
+
+    ticket = make_ticket(world.customer, world.technical, subject="Router")
+    ticket_services.ticket_close(ticket=ticket, actor=world.tech_agent)
+    rows = [
+        _store(mail(subject=f"Re: [#{ticket.number}] Router", body="It broke again")),
+        _store(mail(subject="Re: Router", to=reply_address("support@helpdesk.example", ticket.number), body="Still")),
+        _store(mail(sender="someone.new@example.org", subject="Unrelated")),
+    ]
+    result = _process(rows)
+    assert [result[r.pk].action for r in rows] == ["appended", "appended", "created"]
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.REOPENED).count() == 1
+    bodies = list(ticket.messages.order_by("id").values_list("body_text", flat=True))
+    assert [b.split("\n")[0] for b in bodies[1:]] == ["It broke again", "Still"]
+
+
+def test_a_reply_in_a_pipelined_batch_costs_two_statements(world, django_assert_num_queries):
+    """Its ticket was locked with the batch's others: only its message INSERT and the ticket UPDATE."""
+    _warm()
+    tickets = [make_ticket(world.customer, world.technical, subject=f"T{i}") for i in range(4)]
+    rows = [_store(mail(subject=f"Re: [#{t.number}] T", body="More info")) for t in tickets]
+    # savepoint, settings, 2 claims, accounts, the tickets' lock, reservation, our addresses, SLA policy,
+    # webhook endpoints, result UPDATE, release
+    with django_assert_num_queries(12 + 2 * len(rows)):
+        done = services.process_batch(first_id=rows[0].pk, limit=len(rows))
+    assert [r.action for r in done] == ["appended"] * len(rows)
+    assert all(t.messages.count() == 2 for t in tickets)

@@ -1,5 +1,6 @@
 """The only code that changes ticket state. Views, the API, the mail gateway and tasks all call these."""
 
+from .common import lock_by_numbers
 from .conversation import ticket_customer_message, ticket_note, ticket_reply
 from .create import ticket_create
 from .mail_events import ticket_link_follow_up, ticket_record_mail_event
@@ -20,6 +21,7 @@ from .workflow import (
 
 __all__ = [
     "MergeNotAllowed",
+    "lock_by_numbers",
     "RatingNotAllowed",
     "SplitNotAllowed",
     "UnmergeNotAllowed",
