@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
@@ -48,7 +49,7 @@ def insert_unless_exists(instance: Model, conflict: str | None = None, *, wait: 
         fields, sql = _plan(
             _UPSERT_PLANS, (meta.label, conflict, True), _upsert_plan, meta, conflict, connection, True
         )
-        values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+        values = _prepared(fields, [f.pre_save(instance, True) for f in fields], connection)
         with _binding_cursor(connection) as cursor:
             cursor.execute(sql, values)
         _saved(instance, connection)
@@ -56,7 +57,7 @@ def insert_unless_exists(instance: Model, conflict: str | None = None, *, wait: 
     fields, sql = _plan(
         _UPSERT_PLANS, (meta.label, conflict, False), _upsert_plan, meta, conflict, connection, False
     )
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    values = _prepared(fields, [f.pre_save(instance, True) for f in fields], connection)
     with _binding_cursor(connection) as cursor:
         cursor.execute(sql, values)
         found = cursor.fetchone()
@@ -122,7 +123,7 @@ def update_rows(instances: list[Model], field_names: list[str]) -> None:
     params: list = []
     for instance in instances:
         params.append(instance.pk)
-        params += [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+        params += _prepared(fields, [getattr(instance, f.attname) for f in fields], connection)
     columns = [quote(f.column) for f in fields]
     sql = "UPDATE {table} SET {sets} FROM (VALUES {rows}) AS v(pk, {cols}) WHERE {table}.{pk} = v.pk".format(  # noqa: S608
         table=quote(meta.db_table),
@@ -157,7 +158,7 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
         for name, expression in computed.items():
             setattr(instance, meta.get_field(name).attname, pipe.take(expression, connection))
         fields, _, sql = _plan(_INSERT_PLANS, (meta.label, "keyed"), _keyed_insert_plan, meta, connection)
-        values = [f.get_db_prep_save(_value_for_insert(f, instance), connection) for f in fields]
+        values = _prepared(fields, [_value_for_insert(f, instance) for f in fields], connection)
         with _binding_cursor(connection) as cursor:
             cursor.execute(sql, values)
         _saved(instance, connection)
@@ -165,7 +166,7 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
     fields, returned, sql = _plan(
         _INSERT_PLANS, (meta.label, tuple(computed.items())), _insert_plan, meta, computed, connection
     )
-    values = [f.get_db_prep_save(_value_for_insert(f, instance), connection) for f in fields]
+    values = _prepared(fields, [_value_for_insert(f, instance) for f in fields], connection)
     with _binding_cursor(connection) as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
@@ -196,6 +197,49 @@ def _insert_plan(meta, computed: dict[str, str], connection) -> tuple[list, list
         ", ".join(quote(f.column) for f in [meta.pk, *returned]),
     )
     return fields, returned, sql
+
+
+def _prepared(fields: list, values: list, connection) -> list:
+    """get_db_prep_save of each value, as save() prepares it. On PostgreSQL the values Django would pass
+    through unchanged (a str for a text column, an int for an integer or a foreign key, a bool, an aware
+    datetime, None for anything but JSON) skip Django's per-field chain of conversions: a new ticket
+    and its message, event and acknowledgement prepare some 60 values."""
+    if connection.vendor != "postgresql":
+        return [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        kind = _PASS_THROUGH.get(field.get_internal_type())
+        if kind is not None and (
+            value is None or (type(value) is kind and (kind is not datetime or value.tzinfo))
+        ):
+            out.append(value)
+        else:
+            out.append(field.get_db_prep_save(value, connection))
+    return out
+
+
+# Internal field type -> the exact Python type whose values reach psycopg unchanged through Django's
+# get_db_prep_save on PostgreSQL (Django wraps ints in psycopg's IntN only to fix a parameter's type;
+# in these INSERT and UPDATE statements the column decides it). JSON is not here: None means JSON null.
+_PASS_THROUGH = {
+    **dict.fromkeys(("CharField", "TextField", "EmailField", "SlugField", "URLField"), str),
+    **dict.fromkeys(
+        (
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "PositiveBigIntegerField",
+            "AutoField",
+            "BigAutoField",
+            "ForeignKey",
+        ),
+        int,
+    ),
+    "BooleanField": bool,
+    "DateTimeField": datetime,
+}
 
 
 def _value_for_insert(field, instance: Model):
@@ -326,7 +370,7 @@ def update_row(instance: Model, field_names: list[str]) -> None:
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model
         quote(meta.db_table), ", ".join(f"{quote(f.column)} = %s" for f in fields), quote(meta.pk.column)
     )
-    values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
+    values = _prepared(fields, [f.pre_save(instance, False) for f in fields], connection)
     with _binding_cursor(connection) as cursor:
         cursor.execute(sql, [*values, instance.pk])
         # Pipelined, the count is not known without waiting; callers there hold the row's lock.
@@ -433,7 +477,9 @@ def _binding_cursor(connection):
 
     connection.ensure_connection()
     cursor = ServerBindingCursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    return (
+        connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    )
 
 
 _KEY_EXPRESSIONS: dict[str, str] = {}
