@@ -27,6 +27,17 @@ def test_generated_tickets_are_searchable_and_triggers_are_back():
         assert c.fetchone()[0] == 0
         c.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'helpdesk_%%search%%' AND tgenabled = 'O'")
         assert c.fetchone()[0] == 5
+        # Every index dropped for the load is back and valid, on the partitioned search table's
+        # partitions too (rebuilt "ON ONLY" the parent, they were invalid and absent from the partitions).
+        c.execute(
+            """SELECT count(*) FILTER (WHERE NOT i.indisvalid), count(*) FROM pg_index i
+               JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'search_ticketvector%%'"""
+        )
+        invalid, total = c.fetchone()
+        c.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'search_ticketvector'::regclass")
+        partitions = c.fetchone()[0]
+        c.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'search_ticketvector'::regclass")
+        assert invalid == 0 and total == c.fetchone()[0] * (partitions + 1)
         # The bulk fill gives the same vectors as the triggers' own recomputation.
         c.execute("CREATE TEMP TABLE before AS SELECT ticket_id, public, notes FROM search_ticketvector")
         c.execute("SELECT helpdesk_ticket_search_refresh(id) FROM tickets_ticket")

@@ -360,7 +360,9 @@ class Command(BaseCommand):
         with connection.cursor() as c:
             c.execute("SET maintenance_work_mem = '512MB'")
             for _, definition in indexes:
-                c.execute(definition)
+                # pg_indexes gives a partitioned table's index as "ON ONLY parent": built that way it
+                # stays invalid, with no index on the partitions. Without ONLY it is built on each.
+                c.execute(definition.replace(" ON ONLY ", " ON ", 1))
 
     def _progress(self, done: int, total: int, what: str = "tickets") -> None:
         width = 40
