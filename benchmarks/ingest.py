@@ -171,7 +171,11 @@ def _measure(tag: str, department, count: int, warmup: int, batch: int, seed: in
         # CPU of this process alone: what the figure would approach without DB latency / a busy machine.
         "worker_cpu_ms_per_message": round(cpu_ms, 2),
         "database_cpu_ms_per_message": round(db_ms, 2) if db_ms is not None else None,
+        # Both CPUs added: the rate when every core is busy (several workers; the machine's capacity).
         "cpu_bound_messages_per_second": round(1000 / (cpu_ms + (db_ms or 0)), 1),
+        # A batch is pipelined (mailgateway.services._run_optimistic): the worker and PostgreSQL work at
+        # the same time, so one worker process with a free core for the database is bound by the slower.
+        "overlapped_cpu_bound_messages_per_second": round(1000 / max(cpu_ms, db_ms or 0), 1),
         "message_kb_min_max": [round(min(sizes) / 1024, 1), round(max(sizes) / 1024, 1)],
     }
 
@@ -210,6 +214,7 @@ def run(count: int = 400, warmup: int = 20, seed: int = 1, batch: int | None = N
         "messages_per_second_per_process": batched["messages_per_second_per_process"],
         "worker_cpu_ms_per_message": batched["worker_cpu_ms_per_message"],
         "cpu_bound_messages_per_second": batched["cpu_bound_messages_per_second"],
+        "overlapped_cpu_bound_messages_per_second": batched["overlapped_cpu_bound_messages_per_second"],
         "one_per_transaction": single,
         "batched": batched,
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
