@@ -94,7 +94,13 @@ def _raw_headers(msg: Message) -> list[tuple[str, str]]:
 
 
 def _raw(msg: Message, name: str) -> list[str]:
-    return [value for key, value in _raw_headers(msg) if key == name]
+    by_name = msg.__dict__.get("_gateway_raw_by_name")
+    if by_name is None:
+        by_name = {}
+        for key, value in _raw_headers(msg):
+            by_name.setdefault(key, []).append(value)
+        msg._gateway_raw_by_name = by_name  # type: ignore[attr-defined]
+    return list(by_name.get(name, ()))
 
 
 def _first_raw(msg: Message, name: str) -> str:
@@ -165,6 +171,8 @@ def _address(addr: str, hint: str | None) -> str:
 
 
 def _addresses(values: list[str], hint: str | None) -> list[tuple[str, str]]:
+    if not values:  # most mail has no Cc, Reply-To, Delivered-To ...
+        return []
     text_values = [_decode_8bit(value, hint) for value in values]
     pairs = []
     for name, addr in email.utils.getaddresses(text_values):
@@ -560,7 +568,7 @@ def _parse(raw: bytes) -> ParsedEmail:
     text, html = _body(walk)
     senders = _addresses(_raw(msg, "from"), hint) or _addresses(_raw(msg, "sender"), hint)
     from_name, from_email = senders[0] if senders else ("", "")
-    subject = _collapse(decode_header_value(_first_raw(msg, "subject"), hint))
+    subject = headers["subject"][0] if "subject" in headers else ""  # _decoded_headers decoded it already
     is_bounce = _is_bounce(msg, walk, from_email)
     bounced_id, bounced_subject = _bounced(walk, text) if is_bounce else ("", "")
     return ParsedEmail(
