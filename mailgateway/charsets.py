@@ -200,6 +200,8 @@ def decode_encoded_words(text: str, hint: str | None = None) -> str:
     split multi-byte characters across words. Whitespace between encoded-words is dropped
     (RFC 2047 section 6.2). The match is lax about '?' inside the payload, as Zammad is.
     """
+    if "=?" not in text:  # every encoded-word starts so; most header values have none
+        return text
     out: list[str] = []
     pos = 0
     pending: list[tuple[str, bytes]] = []  # (charset label, bytes) of adjacent words

@@ -94,7 +94,13 @@ def _raw_headers(msg: Message) -> list[tuple[str, str]]:
 
 
 def _raw(msg: Message, name: str) -> list[str]:
-    return [value for key, value in _raw_headers(msg) if key == name]
+    by_name = msg.__dict__.get("_gateway_raw_by_name")
+    if by_name is None:
+        by_name = {}
+        for key, value in _raw_headers(msg):
+            by_name.setdefault(key, []).append(value)
+        msg._gateway_raw_by_name = by_name  # type: ignore[attr-defined]
+    return list(by_name.get(name, ()))
 
 
 def _first_raw(msg: Message, name: str) -> str:
@@ -165,6 +171,8 @@ def _address(addr: str, hint: str | None) -> str:
 
 
 def _addresses(values: list[str], hint: str | None) -> list[tuple[str, str]]:
+    if not values:  # most mail has no Cc, Reply-To, Delivered-To ...
+        return []
     text_values = [_decode_8bit(value, hint) for value in values]
     pairs = []
     for name, addr in email.utils.getaddresses(text_values):
@@ -246,12 +254,31 @@ def _payload_bytes(part: Message) -> bytes:
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 
 
+def _content_type(part: Message) -> str:
+    """part.get_content_type(), which parses the Content-Type header again at every call (a dozen
+    times per part while walking). Kept on the part: nothing here modifies a parsed message."""
+    ctype = part.__dict__.get("_gateway_content_type")
+    if ctype is None:
+        ctype = part._gateway_content_type = part.get_content_type()  # type: ignore[attr-defined]
+    return ctype
+
+
+def _maintype(part: Message) -> str:
+    return _content_type(part).split("/")[0]  # as Message.get_content_maintype()
+
+
+def _charset_param(part: Message) -> str | None:
+    """The charset parameter as a plain string (None for a missing or RFC 2231 one), parsed once per part."""
+    if "_gateway_charset" not in part.__dict__:
+        charset = part.get_param("charset")
+        part._gateway_charset = charset if isinstance(charset, str) else None  # type: ignore[attr-defined]
+    return part._gateway_charset  # type: ignore[attr-defined]
+
+
 def _part_text(part: Message) -> str:
     data = _payload_bytes(part)
-    charset = part.get_param("charset")
-    if not isinstance(charset, str):
-        charset = None
-    if not charset and part.get_content_type() == "text/html":
+    charset = _charset_param(part)
+    if not charset and _content_type(part) == "text/html":
         # Without a MIME label, an HTML part often still declares its charset in a <meta> tag.
         meta = _META_CHARSET.search(data[:4096])
         charset = meta.group(1).decode("ascii") if meta else None
@@ -259,6 +286,10 @@ def _part_text(part: Message) -> str:
 
 
 def _param(part: Message, name: str, header: str) -> str:
+    # get_param parses all parameters of the header; it can only find one the header mentions (also as
+    # "name*0*" etc.), and most parts have no file name, so look for the word first.
+    if name not in _header_str(part, header).lower():
+        return ""
     value = part.get_param(name, header=header)
     if value is None:
         return ""
@@ -292,7 +323,7 @@ def _safe_filename(name: str) -> str:
 
 
 def _default_filename(part: Message, stem: str = "attachment") -> str:
-    ext = mimetypes.guess_extension(part.get_content_type(), strict=False) or ".bin"
+    ext = mimetypes.guess_extension(_content_type(part), strict=False) or ".bin"
     return stem + ext
 
 
@@ -315,7 +346,7 @@ def _attachment(part: Message, filename: str = "", content: bytes | None = None)
     return ParsedAttachment(
         filename=filename or _filename(part) or _default_filename(part),
         content=_payload_bytes(part) if content is None else content,
-        content_type=part.get_content_type(),
+        content_type=_content_type(part),
         content_id=_content_id(part),
         is_inline=_disposition(part) == "inline"
         or (bool(_content_id(part)) and _disposition(part) != "attachment"),
@@ -325,7 +356,7 @@ def _attachment(part: Message, filename: str = "", content: bytes | None = None)
 def _is_attachment(part: Message) -> bool:
     if _disposition(part) == "attachment":
         return True
-    return part.get_content_maintype() == "text" and bool(_filename(part))
+    return _maintype(part) == "text" and bool(_filename(part))
 
 
 def _message_bytes(inner: Message) -> bytes:
@@ -390,7 +421,7 @@ def _walk_multipart(part: Message, walk: _Walk) -> None:
     if not isinstance(children, list):
         walk.segments.append(_Segment(text=_part_text(part)))
         return
-    subtype = part.get_content_subtype()
+    subtype = _content_type(part).split("/")[1]
     if subtype == "alternative":
         _walk_alternative(part, walk)
         return
@@ -403,7 +434,7 @@ def _walk_multipart(part: Message, walk: _Walk) -> None:
 
 def _walk_part(part: Message, walk: _Walk) -> None:
     walk.defects.extend(type(defect).__name__ for defect in part.defects)
-    ctype = part.get_content_type()
+    ctype = _content_type(part)
     # compat32 gives message/* parts a list payload too, so they are matched before multipart.
     if ctype in ("message/rfc822", "message/global"):
         _walk_embedded(part, walk)
@@ -411,13 +442,13 @@ def _walk_part(part: Message, walk: _Walk) -> None:
         _walk_headers_part(part, walk)
     elif ctype in ("message/delivery-status", "message/global-delivery-status"):
         _walk_delivery_status(part, walk)
-    elif part.is_multipart() or part.get_content_maintype() == "multipart":
+    elif part.is_multipart() or _maintype(part) == "multipart":
         _walk_multipart(part, walk)  # also a multipart without boundary: its payload is then text
     elif _is_attachment(part):
         walk.attachments.append(_attachment(part))
     elif ctype == "text/html":
         walk.segments.append(_Segment(html=_part_text(part)))
-    elif part.get_content_maintype() == "text" and ctype not in (
+    elif _maintype(part) == "text" and ctype not in (
         "text/calendar",
         "text/x-vcard",
         "text/vcard",
@@ -483,7 +514,7 @@ def _is_auto_reply(headers: dict[str, list[str]], subject: str) -> bool:
 
 
 def _is_bounce(msg: Message, walk: _Walk, from_email: str) -> bool:
-    if msg.get_content_type() == "multipart/report" and walk.has_delivery_status:
+    if _content_type(msg) == "multipart/report" and walk.has_delivery_status:
         return True
     if walk.has_delivery_status or _BOUNCE_SENDER.match(from_email):
         return True
@@ -513,8 +544,8 @@ def _bounced(walk: _Walk, text: str) -> tuple[str, str]:
 def _charset_hint(msg: Message) -> str | None:
     """Charset of the first text part: the best guess for undeclared 8-bit header bytes."""
     for part in msg.walk():
-        charset = part.get_param("charset") if part.get_content_maintype() == "text" else None
-        if isinstance(charset, str) and codec_name(charset) not in (None, "ascii", "utf-8"):
+        charset = _charset_param(part) if _maintype(part) == "text" else None
+        if charset and codec_name(charset) not in (None, "ascii", "utf-8"):
             return charset
     return None
 
@@ -537,7 +568,7 @@ def _parse(raw: bytes) -> ParsedEmail:
     text, html = _body(walk)
     senders = _addresses(_raw(msg, "from"), hint) or _addresses(_raw(msg, "sender"), hint)
     from_name, from_email = senders[0] if senders else ("", "")
-    subject = _collapse(decode_header_value(_first_raw(msg, "subject"), hint))
+    subject = headers["subject"][0] if "subject" in headers else ""  # _decoded_headers decoded it already
     is_bounce = _is_bounce(msg, walk, from_email)
     bounced_id, bounced_subject = _bounced(walk, text) if is_bounce else ("", "")
     return ParsedEmail(

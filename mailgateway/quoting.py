@@ -36,13 +36,19 @@ _FORWARD = re.compile(
 )
 
 
+def _may_end_attribution(line: str) -> bool:
+    # Every attribution pattern ends in ':' or '-' and then only blanks. Checked first because the
+    # patterns backtrack over each line (.{0,200} twice in one): 0.6 ms for a 30-line reply otherwise.
+    return line.rstrip()[-1:] in (":", "-")
+
+
 def _attribution_end(lines: list[str], i: int) -> int | None:
     """Last line of an attribution starting at line i, or None if there is none."""
     line = lines[i]
-    if any(p.match(line) for p in _ATTRIBUTIONS):
+    if _may_end_attribution(line) and any(p.match(line) for p in _ATTRIBUTIONS):
         return i
     # Clients wrap long attributions: "On Mon, 1 Jan 2024 at 10:00, Very Long Name\n<a@b.c> wrote:"
-    if i + 1 < len(lines) and line.strip() and lines[i + 1].strip():
+    if i + 1 < len(lines) and line.strip() and _may_end_attribution(lines[i + 1]) and lines[i + 1].strip():
         joined = line.rstrip() + " " + lines[i + 1].strip()
         if any(p.match(joined) for p in _ATTRIBUTIONS[1:]):
             return i + 1

@@ -45,11 +45,15 @@ logger = logging.getLogger(__name__)
 # --- storing ---------------------------------------------------------------------------------------
 
 
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 def _header_block(raw: bytes) -> bytes:
     """The bytes up to the blank line that ends the headers (all of them when there is none): the header
-    parser splits everything it is given into lines, body included, which cost more than the headers."""
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
-    return raw[: min(ends) + 1] if ends else raw
+    parser splits everything it is given into lines, body included, which cost more than the headers.
+    One search for either line ending (two finds scanned the whole body for the one the mail lacks)."""
+    blank = _BLANK_LINE.search(raw)
+    return raw[: blank.start() + 1] if blank else raw
 
 
 def _headers(raw: bytes):
@@ -60,15 +64,58 @@ def _headers(raw: bytes):
         return None
 
 
+_KEY_HEADERS = ("message-id", "from", "date")
+_HEADER_NAME = re.compile(r"[\041-\071\073-\176]+:")
+
+
+def _key_headers(raw: bytes) -> dict[str, str] | None:
+    """Message-ID, From and Date as _headers() gives them (first occurrence, str())."""
+    simple = _simple_headers(_header_block(raw))
+    if simple is not None:
+        return simple
+    headers = _headers(raw)
+    return None if headers is None else {name: str(headers.get(name, "")) for name in _KEY_HEADERS}
+
+
+def _simple_headers(block: bytes) -> dict[str, str] | None:
+    """The same for the usual header block, without the stdlib parser's per-line machinery (0.04 ms of
+    the 0.06 ms a key took); None for anything that parser treats specially (8-bit bytes, a bare CR, a
+    "From " line, a continuation first, a line that is no header), which it then parses."""
+    if not block.isascii() or block.count(b"\r") != block.count(b"\r\n"):
+        return None
+    lines = block.decode("ascii").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    found: dict[str, str] = {}
+    name: str | None = None
+    value: list[str] = []
+    for line in [*lines, ""]:
+        if line[:1] in (" ", "\t"):
+            if name is None:
+                return None
+            value.append("\n" + line)  # the line ending belongs to the previous line
+            continue
+        if name is not None and name not in found:
+            # compat32's header_source_parse: value after the colon, blanks before it dropped, folds kept
+            found[name] = "".join(value).lstrip(" \t").rstrip("\r\n")
+        if not line:
+            break
+        colon = _HEADER_NAME.match(line)
+        if colon is None or line.startswith("From "):
+            return None
+        name, value = line[: colon.end() - 1].lower(), [line[colon.end() :]]
+    return {key: found.get(key, "") for key in _KEY_HEADERS}
+
+
 def dedupe_key(raw: bytes) -> tuple[str, str]:
     """(key, Message-ID). The same message delivered twice (two mailboxes, IMAP and the pipe, an ESP
     retry) has the same Message-ID, From and Date even though Received headers differ; a broken
     sender reusing one Message-ID for different mails still differs in From or Date."""
-    headers = _headers(raw)
-    message_id = normalize_message_id(str(headers.get("Message-ID", ""))) if headers is not None else ""
+    headers = _key_headers(raw)
+    message_id = normalize_message_id(headers["message-id"]) if headers is not None else ""
     if not message_id:
         return f"sha256:{hashlib.sha256(raw).hexdigest()}", ""
-    origin = " ".join(" ".join(str(headers.get(h, "")).split()) for h in ("From", "Date"))
+    origin = " ".join(" ".join(headers[h].split()) for h in ("from", "date"))
     return (
         f"mid:{message_id[:900]}:{hashlib.sha256(origin.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}",
         message_id[:900],

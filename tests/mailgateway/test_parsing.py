@@ -183,6 +183,29 @@ def test_attachment_filename_cannot_contain_a_path():
     assert parse(raw).attachments[0].filename == "passwd"
 
 
+@pytest.mark.parametrize(
+    ("headers", "filename"),
+    [
+        ('Content-Type: text/plain; charset="utf-8"; NAME="notes.txt"', "notes.txt"),
+        ("Content-Type: text/plain\nContent-Disposition: inline; FileName=log.txt", "log.txt"),
+        ("Content-Type: text/plain\nContent-Disposition: inline;\n filename*0*=utf-8''%D0%BB%D0%BE%D0%B3;\n"
+         " filename*1=.txt", "лог.txt"),
+        ("Content-Type: text/plain; charset=utf-8; format=flowed", ""),
+    ],
+)  # fmt: skip
+def test_text_part_is_an_attachment_exactly_when_it_has_a_file_name(headers, filename):
+    raw = (
+        'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nbody\n'
+        f"--b\n{headers}\n\nfile text\n--b--\n"
+    ).encode()
+    mail = parse(raw)
+    if filename:
+        assert (mail.text, [a.filename for a in mail.attachments]) == ("body", [filename])
+        assert mail.attachments[0].content == b"file text"
+    else:
+        assert (mail.text, mail.attachments) == ("body\nfile text", [])
+
+
 def test_html_only_mail_is_sanitized_and_gets_a_text_body():
     mail = parse_fixture("html_only_dangerous.eml")
     assert "Hello support, my screen looks like this:" in mail.text

@@ -114,6 +114,26 @@ def test_split_quoted(text, new, quoted_start):
     assert_nothing_lost(text, got_new, got_quoted)
 
 
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "On Mon, 1 Jan 2024 at 10:00, A <a@b.example> wrote: \t\u00a0",
+        "-----Original Message-----\u2028",
+        "пн, 15 янв. 2024 г. в 10:15, Иван <ivan@example.ru>:\x85",
+        "On Mon, 1 Jan 2024 at 10:00, Very Long Name\n<a@b.example> wrote:  ",
+    ],
+)
+def test_attribution_followed_by_unicode_blanks_is_found(attribution):
+    text = f"New text\n\n{attribution}\n> old text"
+    assert split_quoted(text) == ("New text", f"{attribution}\n> old text")
+
+
+def test_long_lines_with_digits_and_addresses_are_not_attributions():
+    line = "Ticket 451 from <ivan@example.ru> 15.01.2024 10:15, see <a@b.example> and 42 more " * 2
+    text = "\n".join([line, line.strip() + ":x", line + "-:-x", "> not trailing", line])
+    assert split_quoted(text) == (text, "")
+
+
 def test_inline_answers_stay_in_the_new_part():
     text = "On Mon, A wrote:\n> question one?\nanswer one\n> question two?\nanswer two\n"
     new, quoted = split_quoted(text)
