@@ -92,33 +92,34 @@ END $$;
 
 CREATE OR REPLACE FUNCTION helpdesk_message_search_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    lexemes tsvector;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- The common case, a new message: append its lexemes instead of re-reading the conversation.
-        -- The first message of a new ticket writes the ticket's row whole (the subject's lexemes, then
-        -- its own: what the subject's row plus this append made), so the row is written once, not
-        -- INSERTed by the ticket's trigger and UPDATEd at once here.
+        -- They are computed here, once, into a variable: inside the UPDATE, PostgreSQL planned a custom
+        -- plan for every message (8 partitions) and parsed the body while planning it, also when the
+        -- row did not exist.
         IF NEW.kind IN {PUBLIC_KINDS_SQL} THEN
-            UPDATE {TABLE} SET public = coalesce(public, ''::tsvector)
-                || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
-            WHERE ticket_id = NEW.ticket_id;
+            lexemes := coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector);
+            UPDATE {TABLE} SET public = coalesce(public, ''::tsvector) || lexemes WHERE ticket_id = NEW.ticket_id;
+            -- The first message of a new ticket writes the ticket's row whole (the subject's lexemes, then
+            -- its own: the vector the subject's row plus this append made), so the row is written once,
+            -- not INSERTed by the ticket's trigger and UPDATEd at once here.
             IF NOT FOUND THEN
                 INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public)
                 SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
-                       setweight(helpdesk_search_vector(t.subject), 'A')
-                       || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
+                       setweight(helpdesk_search_vector(t.subject), 'A') || lexemes
                 FROM tickets_ticket t WHERE t.id = NEW.ticket_id
                 ON CONFLICT DO NOTHING;
             END IF;
         ELSIF NEW.kind = 'note' THEN
-            UPDATE {TABLE} SET notes = coalesce(notes, ''::tsvector)
-                || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
-            WHERE ticket_id = NEW.ticket_id;
+            lexemes := coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector);
+            UPDATE {TABLE} SET notes = coalesce(notes, ''::tsvector) || lexemes WHERE ticket_id = NEW.ticket_id;
             IF NOT FOUND THEN
                 INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public, notes)
                 SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
-                       setweight(helpdesk_search_vector(t.subject), 'A'),
-                       ''::tsvector || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
+                       setweight(helpdesk_search_vector(t.subject), 'A'), ''::tsvector || lexemes
                 FROM tickets_ticket t WHERE t.id = NEW.ticket_id
                 ON CONFLICT DO NOTHING;
             END IF;
