@@ -62,15 +62,20 @@ CREATE OR REPLACE FUNCTION helpdesk_ticket_search_refresh(tid bigint) RETURNS vo
     FROM tickets_ticket t
     WHERE v.ticket_id = tid AND t.id = tid $$;
 
--- A new ticket gets its row (the subject's lexemes; messages follow); an update of a copied column or
--- of the subject (see the trigger's WHEN) brings the row up to date.
+-- INSERT (deferred to the commit, see TRIGGERS): a ticket whose row its first message has not written
+-- already (one without messages) gets it now. An update of a copied column or of the subject (see the
+-- trigger's WHEN) brings the row up to date; before the row exists it has nothing to do (the row is
+-- made from the ticket as it is then).
 CREATE OR REPLACE FUNCTION helpdesk_ticket_search_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
+        -- The ticket as it is now (NEW is the inserted version: this may run at the commit).
         INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public)
-        VALUES (NEW.id, NEW.department_id, NEW.created_at, NEW.updated_at, NEW.status IN {ACTIVE_SQL},
-                setweight(helpdesk_search_vector(NEW.subject), 'A'));
+        SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
+               setweight(helpdesk_search_vector(t.subject), 'A')
+        FROM tickets_ticket t
+        WHERE t.id = NEW.id AND NOT EXISTS (SELECT 1 FROM {TABLE} v WHERE v.ticket_id = NEW.id);
     ELSIF OLD.subject IS DISTINCT FROM NEW.subject THEN
         UPDATE {TABLE} SET department_id = NEW.department_id, created_at = NEW.created_at,
             updated_at = NEW.updated_at, active = NEW.status IN {ACTIVE_SQL},
@@ -87,17 +92,37 @@ END $$;
 
 CREATE OR REPLACE FUNCTION helpdesk_message_search_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    lexemes tsvector;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- The common case, a new message: append its lexemes instead of re-reading the conversation.
+        -- They are computed here, once, into a variable: inside the UPDATE, PostgreSQL planned a custom
+        -- plan for every message (8 partitions) and parsed the body while planning it, also when the
+        -- row did not exist.
         IF NEW.kind IN {PUBLIC_KINDS_SQL} THEN
-            UPDATE {TABLE} SET public = coalesce(public, ''::tsvector)
-                || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
-            WHERE ticket_id = NEW.ticket_id;
+            lexemes := coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector);
+            UPDATE {TABLE} SET public = coalesce(public, ''::tsvector) || lexemes WHERE ticket_id = NEW.ticket_id;
+            -- The first message of a new ticket writes the ticket's row whole (the subject's lexemes, then
+            -- its own: the vector the subject's row plus this append made), so the row is written once,
+            -- not INSERTed by the ticket's trigger and UPDATEd at once here.
+            IF NOT FOUND THEN
+                INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public)
+                SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
+                       setweight(helpdesk_search_vector(t.subject), 'A') || lexemes
+                FROM tickets_ticket t WHERE t.id = NEW.ticket_id
+                ON CONFLICT DO NOTHING;
+            END IF;
         ELSIF NEW.kind = 'note' THEN
-            UPDATE {TABLE} SET notes = coalesce(notes, ''::tsvector)
-                || coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector)
-            WHERE ticket_id = NEW.ticket_id;
+            lexemes := coalesce(helpdesk_search_vector(left(NEW.body_text, {MAX_BODY})), ''::tsvector);
+            UPDATE {TABLE} SET notes = coalesce(notes, ''::tsvector) || lexemes WHERE ticket_id = NEW.ticket_id;
+            IF NOT FOUND THEN
+                INSERT INTO {TABLE} (ticket_id, department_id, created_at, updated_at, active, public, notes)
+                SELECT t.id, t.department_id, t.created_at, t.updated_at, t.status IN {ACTIVE_SQL},
+                       setweight(helpdesk_search_vector(t.subject), 'A'), ''::tsvector || lexemes
+                FROM tickets_ticket t WHERE t.id = NEW.ticket_id
+                ON CONFLICT DO NOTHING;
+            END IF;
         END IF;
         RETURN NULL;
     ELSIF TG_OP = 'UPDATE' THEN
@@ -113,7 +138,12 @@ END $$;
 """
 
 TRIGGERS = f"""
-CREATE TRIGGER helpdesk_ticket_search AFTER INSERT ON tickets_ticket
+-- A constraint trigger, deferred to the commit: by then the ticket's first message has written its row
+-- (ticket_create and ticket_split add one in the same transaction), and this one only checks that.
+-- The mail gateway sets constraints IMMEDIATE for its foreign keys and this one DEFERRED again
+-- (mailgateway.services._relax_commit); fired at once, it writes the subject's row as before.
+CREATE CONSTRAINT TRIGGER helpdesk_ticket_search AFTER INSERT ON tickets_ticket
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION helpdesk_ticket_search_trigger();
 -- Not fired by updates that leave these columns alone (the SLA sweep's, say): "UPDATE OF" skips
 -- statements that do not set them, the WHEN those that set them to the same values (Django's save()).

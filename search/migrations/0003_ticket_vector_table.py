@@ -15,10 +15,11 @@ from search import sql
 from helpdesk_site.migration_ops import PostgresRunSQL
 
 from . import _sql_0002 as v2
+from . import _sql_0003 as v3
 
 FORWARD = f"""
 {v2.DROP_TRIGGERS}
-{sql.FUNCTIONS}
+{v3.FUNCTIONS}
 SET LOCAL maintenance_work_mem = '512MB';
 INSERT INTO {sql.TABLE} (ticket_id, department_id, created_at, updated_at, active, public, notes)
 SELECT id, department_id, created_at, updated_at, status IN {sql.ACTIVE_SQL}, search_public, search_notes
@@ -26,7 +27,7 @@ FROM tickets_ticket;
 {v2.DROP_COLUMNS}
 {sql.FOREIGN_KEY}
 {sql.INDEXES}
-{sql.TRIGGERS}
+{v3.TRIGGERS}
 ANALYZE {sql.TABLE};
 """
 
