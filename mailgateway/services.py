@@ -267,13 +267,28 @@ def _claim(first_id: int | None, limit: int) -> list[InboundEmail]:
     rows = claim("t.status = %s AND t.id = %s", [RECEIVED, first_id]) if first_id is not None else []
     if first_id is not None and limit == 1:
         return rows
-    # The partial index inbound_pending_idx serves this: only waiting rows are in it.
-    more = claim("t.status = %s AND t.id <> %s", [RECEIVED, first_id or 0, limit - len(rows)], then=_OLDEST)
+    budget = settings.HELPDESK_INBOUND_BATCH_BYTES - sum(row.size for row in rows)
+    if connection.vendor != "postgresql":
+        # The partial index inbound_pending_idx serves this: only waiting rows are in it.
+        more = claim("t.status = %s AND t.id <> %s", [RECEIVED, first_id or 0, limit - len(rows)], then=_OLDEST)
+        return rows + more
+    # The oldest waiting rows are locked without their raw bytes, and only as many of them loaded as fit
+    # the batch's byte budget (at least one): a burst of large mails must not hold fifty of them in memory.
+    # Rows locked but over the budget stay waiting for the next batch.
+    more = select_rows(InboundEmail, _WITHIN_BUDGET, [RECEIVED, first_id or 0, limit - len(rows), budget], then=_IN_ORDER)
     return rows + more
 
 
 RECEIVED = InboundEmail.Status.RECEIVED.value
 _OLDEST = "ORDER BY t.received_at LIMIT %s"
+_IN_ORDER = "ORDER BY t.received_at, t.id"
+_WITHIN_BUDGET = """t.id IN (
+    SELECT c.id FROM (
+        SELECT w.id, w.size, sum(w.size) OVER (ORDER BY w.received_at, w.id) AS upto
+        FROM (SELECT id, size, received_at FROM mailgateway_inboundemail
+              WHERE status = %s AND id <> %s ORDER BY received_at LIMIT %s FOR UPDATE SKIP LOCKED) w
+    ) c WHERE c.upto <= %s OR c.upto = c.size
+)"""
 
 
 # Deadlock, serialization failure, lock not available: another transaction was in the way, the mail is fine.

@@ -179,3 +179,15 @@ def test_a_reply_in_a_pipelined_batch_costs_two_statements(world, django_assert_
         done = services.process_batch(first_id=rows[0].pk, limit=len(rows))
     assert [r.action for r in done] == ["appended"] * len(rows)
     assert all(t.messages.count() == 2 for t in tickets)
+
+
+def test_a_batch_loads_only_as_many_raw_bytes_as_its_budget(world, settings):
+    """A burst of large mails is not loaded fifty at a time: the batch takes the oldest waiting mails up
+    to HELPDESK_INBOUND_BATCH_BYTES (at least one besides its own) and leaves the rest waiting, in order."""
+    rows = [_store(mail(sender=f"big{i}@example.org", subject=f"Big {i}", body="x" * 30_000)) for i in range(4)]
+    settings.HELPDESK_INBOUND_BATCH_BYTES = rows[0].size + rows[1].size + 10
+    done = services.process_batch(first_id=rows[0].pk, limit=10)
+    assert [r.pk for r in done] == [rows[0].pk, rows[1].pk]
+    assert InboundEmail.objects.get(pk=rows[2].pk).status == "received"
+    # The next batch takes the rest, oldest first.
+    assert [r.pk for r in services.process_batch(limit=10)][:1] == [rows[2].pk]
