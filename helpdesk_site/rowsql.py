@@ -26,10 +26,6 @@ def _db():
     return connections[DEFAULT_DB_ALIAS]
 
 
-# model label and computed columns -> (fields given as parameters, computed fields, SQL)
-_INSERT_PLANS: dict[tuple, tuple[list, list, str]] = {}
-
-
 def insert_unless_exists(instance: Model, conflict: str | None = None, *, wait: bool = True) -> bool | None:
     """Insert the unsaved instance unless a row with the same unique value exists.
 
@@ -44,23 +40,19 @@ def insert_unless_exists(instance: Model, conflict: str | None = None, *, wait: 
     meta = instance._meta
     connection = _db()
     pipe = _pipeline.get()
-    if not wait and pipe is not None:
+    keyed = not wait and pipe is not None
+    if keyed:
         instance.pk = pipe.take_key(meta, connection)
-        fields, sql = _plan(
-            _UPSERT_PLANS, (meta.label, conflict, True), _upsert_plan, meta, conflict, connection, True
-        )
-        values = _prepared(fields, [f.pre_save(instance, True) for f in fields], connection)
-        with _binding_cursor(connection) as cursor:
-            cursor.execute(sql, values)
-        _saved(instance, connection)
-        return None
     fields, sql = _plan(
-        _UPSERT_PLANS, (meta.label, conflict, False), _upsert_plan, meta, conflict, connection, False
+        _UPSERT_PLANS, (meta.label, conflict, keyed), _upsert_plan, meta, conflict, connection, keyed
     )
     values = _prepared(fields, [f.pre_save(instance, True) for f in fields], connection)
     with _binding_cursor(connection) as cursor:
         cursor.execute(sql, values)
-        found = cursor.fetchone()
+        found = None if keyed else cursor.fetchone()
+    if keyed:
+        _saved(instance, connection)
+        return None
     if found is None:
         return False
     instance.pk = found[0]
@@ -136,6 +128,10 @@ def update_rows(instances: list[Model], field_names: list[str]) -> None:
         cursor.execute(sql, params)
 
 
+# model label and computed columns (or "keyed") -> (fields given as parameters, fields returned, SQL)
+_INSERT_PLANS: dict[tuple, tuple[list, list | None, str]] = {}
+
+
 def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> None:
     """INSERT the unsaved instance, as Model.save() would, with SQL composed once per model.
 
@@ -157,33 +153,31 @@ def insert_row(instance: Model, *, computed: dict[str, str] | None = None) -> No
         instance.pk = pipe.take_key(meta, connection)
         for name, expression in computed.items():
             setattr(instance, meta.get_field(name).attname, pipe.take(expression, connection))
-        fields, _, sql = _plan(_INSERT_PLANS, (meta.label, "keyed"), _keyed_insert_plan, meta, connection)
-        values = _prepared(fields, [_value_for_insert(f, instance) for f in fields], connection)
-        with _binding_cursor(connection) as cursor:
-            cursor.execute(sql, values)
-        _saved(instance, connection)
-        return
-    fields, returned, sql = _plan(
-        _INSERT_PLANS, (meta.label, tuple(computed.items())), _insert_plan, meta, computed, connection
-    )
+        plan = _plan(_INSERT_PLANS, (meta.label, "keyed"), _keyed_insert_plan, meta, connection)
+    else:
+        plan = _plan(
+            _INSERT_PLANS, (meta.label, tuple(computed.items())), _insert_plan, meta, computed, connection
+        )
+    fields, returned, sql = plan
     values = _prepared(fields, [_value_for_insert(f, instance) for f in fields], connection)
     with _binding_cursor(connection) as cursor:
         cursor.execute(sql, values)
-        row = cursor.fetchone()
-    instance.pk = row[0]
-    for field, value in zip(returned, row[1:], strict=True):
-        setattr(instance, field.attname, value)
+        row = cursor.fetchone() if returned is not None else None
+    if row is not None:
+        instance.pk = row[0]
+        for field, value in zip(returned, row[1:], strict=True):
+            setattr(instance, field.attname, value)
     _saved(instance, connection)
 
 
-def _keyed_insert_plan(meta, connection) -> tuple[list, list, str]:
-    """Every column a parameter, the pk included, nothing returned (pipelined inserts)."""
+def _keyed_insert_plan(meta, connection) -> tuple[list, None, str]:
+    """Every column a parameter, the pk included, nothing returned (None: pipelined inserts)."""
     quote = connection.ops.quote_name
     fields = list(meta.concrete_fields)
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model
         quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
-    return fields, [], sql
+    return fields, None, sql
 
 
 def _insert_plan(meta, computed: dict[str, str], connection) -> tuple[list, list, str]:
@@ -456,10 +450,6 @@ def pipelined(size: int, *, models=(), sequences: dict[str, int] | None = None) 
             yield
     finally:
         _pipeline.reset(token)
-
-
-def pipelining() -> bool:
-    return _pipeline.get() is not None
 
 
 def _binding_cursor(connection):

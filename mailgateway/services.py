@@ -203,8 +203,9 @@ def _run_optimistic(rows: list[InboundEmail]) -> None:
     """All mails of the batch without a savepoint each; a failure anywhere fails the batch, which the
     caller then redoes mail by mail.
 
-    Two or more mails on PostgreSQL: the senders' accounts are read in one query (from the header
-    blocks), then the writes are sent without waiting for their results (rowsql.pipelined), so
+    Two or more mails on PostgreSQL: the senders' accounts are read in one query and the tickets the
+    replies name are locked in another (both from the header blocks), then the writes are sent without
+    waiting for their results (rowsql.pipelined), so
     PostgreSQL runs one mail's INSERTs and their triggers (search indexing) while this process parses
     and routes the next one, on the other core. A single mail (a quiet queue) gains nothing from that."""
     if len(rows) < 2 or connection.vendor != "postgresql":
