@@ -97,6 +97,43 @@ def _upsert_plan(meta, conflict: str | None, connection, keyed: bool) -> tuple[l
     return fields, sql if keyed else f"{sql} RETURNING {quote(meta.pk.column)}"
 
 
+def insert_many_unless_exist(instances: list[Model], conflict: str) -> list[bool]:
+    """insert_unless_exists for several unsaved instances of one model in one statement: a multi-row
+    INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING. Returns, per instance, whether it was
+    inserted (its pk then set, post_save sent). Of instances sharing a value of `conflict` only the
+    first is inserted; those not inserted are left unsaved. PostgreSQL and SQLite."""
+    if not instances:
+        return []
+    meta = instances[0]._meta
+    connection = _db()
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    key = meta.get_field(conflict)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING RETURNING {}, {}".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join([row_sql] * len(instances)),
+        quote(key.column),
+        quote(meta.pk.column),
+        quote(key.column),
+    )
+    params: list = []
+    for instance in instances:
+        params += _prepared(fields, [f.pre_save(instance, True) for f in fields], connection)
+    with _binding_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        keys = {value: pk for pk, value in cursor.fetchall()}
+    inserted = []
+    for instance in instances:
+        pk = keys.pop(getattr(instance, key.attname), None)  # popped: a later instance with that key is not it
+        inserted.append(pk is not None)
+        if pk is not None:
+            instance.pk = pk
+            _saved(instance, connection)
+    return inserted
+
+
 def update_rows(instances: list[Model], field_names: list[str]) -> None:
     """UPDATE many rows of one model to their own values in one statement (UPDATE ... FROM VALUES).
 

@@ -1,4 +1,4 @@
-"""IMAP polling: fetch by UID, store each message, and only then flag it \\Seen.
+"""IMAP polling: fetch by UID, store them in chunks, and only then flag them \\Seen.
 
 We never search UNSEEN: a message somebody already read in another mail client must still become a
 ticket. Progress is the last stored UID, valid only together with the folder's UIDVALIDITY; when the
@@ -14,13 +14,14 @@ import os
 import re
 import ssl
 from datetime import timedelta
+from itertools import takewhile
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Mailbox
-from .services import receive
+from .services import receive_many
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +108,76 @@ def _fetch_new(mailbox: Mailbox) -> int:
         last_uid = _sync_uidvalidity(mailbox, conn)
         uids = _new_uids(conn, last_uid)
         batch = getattr(settings, "HELPDESK_IMAP_BATCH", 200)
-        for uid in uids[:batch]:
-            _store_one(mailbox, conn, uid)
+        for chunk in _chunks(conn, uids[:batch]):
+            _store_chunk(mailbox, conn, chunk)
         return max(0, len(uids) - batch)
     finally:
         try:
             conn.logout()
         except Exception:  # noqa: BLE001, S110 - the connection may already be dead; nothing to clean up
             pass
+
+
+_FETCHED_UID = re.compile(rb"\bUID (\d+)")
+_FETCHED_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+
+
+def _chunks(conn: imaplib.IMAP4, uids: list[int]) -> list[list[int]]:
+    """The UIDs in order, cut into chunks fetched and stored together: at most HELPDESK_INBOUND_BATCH
+    mails and HELPDESK_INBOUND_BATCH_BYTES of them (at least one), so that a mailbox full of large
+    attachments is never held in memory at once. The sizes come in one FETCH of RFC822.SIZE."""
+    if not uids:
+        return []
+    sizes = {}
+    for line in _ok(conn.uid("FETCH", _uid_set(uids), "(RFC822.SIZE)")):
+        header = line[0] if isinstance(line, tuple) else line
+        uid, size = _FETCHED_UID.search(header or b""), _FETCHED_SIZE.search(header or b"")
+        if uid and size:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    most, budget = settings.HELPDESK_INBOUND_BATCH, settings.HELPDESK_INBOUND_BATCH_BYTES
+    chunks, chunk, used = [], [], 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if chunk and (len(chunk) >= most or used + size > budget):
+            chunks.append(chunk)
+            chunk, used = [], 0
+        chunk.append(uid)
+        used += size
+    return [*chunks, chunk]
+
+
+def _uid_set(uids: list[int]) -> str:
+    """1,2,3,5,7,8 -> '1:3,5,7:8' (sorted input): a short command line for a long run of UIDs."""
+    runs: list[list[int]] = []
+    for uid in uids:
+        if runs and uid == runs[-1][1] + 1:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid])
+    return ",".join(str(a) if a == b else f"{a}:{b}" for a, b in runs)
+
+
+def _store_chunk(mailbox: Mailbox, conn: imaplib.IMAP4, chunk: list[int]) -> None:
+    """One FETCH for the chunk, one commit for all of its mails (services.receive_many), and only then
+    the \\Seen flags and the new last_uid. A UID that vanished between SEARCH and FETCH (expunged by
+    another client) stops the poll after what came before it is stored; the next poll goes on after it."""
+    fetched = {}
+    data = _ok(conn.uid("FETCH", _uid_set(chunk), "(BODY.PEEK[])"))
+    for i, part in enumerate(data):
+        if not isinstance(part, tuple):
+            continue
+        # The server may send the UID before the message's literal or after it (the next line).
+        after = data[i + 1] if i + 1 < len(data) and isinstance(data[i + 1], bytes) else b""
+        uid = _FETCHED_UID.search(part[0]) or _FETCHED_UID.search(after)
+        if uid is not None:
+            fetched[int(uid.group(1))] = part[1]
+    arrived = list(takewhile(lambda uid: uid in fetched, chunk))
+    if arrived:
+        receive_many([fetched[uid] for uid in arrived], source=mailbox.source, mailbox=mailbox)  # committed here
+        _ok(conn.uid("STORE", _uid_set(arrived), "+FLAGS", "(\\Seen)"))
+        Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=arrived[-1]).update(last_uid=arrived[-1])
+    if len(arrived) < len(chunk):
+        raise MailboxError(f"UID {chunk[len(arrived)]} vanished before it could be fetched")
 
 
 def _quote(folder: str) -> str:
@@ -140,16 +203,6 @@ def _new_uids(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
     data = _ok(conn.uid("SEARCH", None, f"UID {last_uid + 1}:*"))
     # "N:*" always matches the highest UID, even when it is below N: filter.
     return sorted(uid for uid in (int(x) for x in (data[0] or b"").split()) if uid > last_uid)
-
-
-def _store_one(mailbox: Mailbox, conn: imaplib.IMAP4, uid: int) -> None:
-    data = _ok(conn.uid("FETCH", str(uid), "(BODY.PEEK[])"))
-    raw = next((part[1] for part in data if isinstance(part, tuple)), None)
-    if raw is None:
-        raise MailboxError(f"UID {uid} vanished before it could be fetched")
-    receive(raw, source=mailbox.source, mailbox=mailbox)  # committed here, before the server is told
-    _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"))
-    Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
 
 
 def _record_failure(mailbox: Mailbox, exc: Exception) -> None:

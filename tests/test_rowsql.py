@@ -50,3 +50,20 @@ def test_a_ticket_written_by_insert_row_reads_back_as_saved(world):
         {"server": "srv-1"},
     )
     assert again.created_at == datetime(2026, 5, 1, tzinfo=UTC) and again.customer == world.customer
+
+
+def test_insert_many_unless_exist_inserts_each_new_key_once():
+    from mailgateway.models import InboundEmail
+
+    def row(key: str) -> InboundEmail:
+        return InboundEmail(dedupe_key=key, raw=key.encode(), size=len(key), source="pipe")
+
+    existing = row("k-old")
+    assert rowsql.insert_unless_exists(existing, "dedupe_key")
+    rows = [row("k-1"), row("k-old"), row("k-2"), row("k-1")]
+    assert rowsql.insert_many_unless_exist(rows, "dedupe_key") == [True, False, True, False]
+    assert rows[0].pk and rows[2].pk and rows[1].pk is None and rows[3].pk is None
+    stored = dict(InboundEmail.objects.values_list("dedupe_key", "pk"))
+    assert stored == {"k-old": existing.pk, "k-1": rows[0].pk, "k-2": rows[2].pk}
+    assert bytes(InboundEmail.objects.get(pk=rows[2].pk).raw) == b"k-2"
+    assert rowsql.insert_many_unless_exist([], "dedupe_key") == []

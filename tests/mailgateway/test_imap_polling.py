@@ -111,3 +111,57 @@ def test_imaps_and_default_department(imap_server, imap_user, mailbox_for, poll,
     box = mailbox_for(user, password, ssl=True, department=world.sales)
     assert poll(box) == "ok"
     assert Ticket.objects.get().department == world.sales
+
+
+def test_mail_is_fetched_and_stored_in_chunks_by_count_and_size(imap_server, imap_user, mailbox_for, poll, settings):
+    """One FETCH and one commit per chunk; every mail arrives once, in order, and is flagged."""
+    user, password = imap_user
+    settings.HELPDESK_INBOUND_BATCH = 3
+    uids = [imap_server.append(user, mail(subject=f"Chunked {i}")) for i in range(7)]
+    big = imap_server.append(user, mail(subject="Large one", body="x" * 40_000))
+    uids.append(big)
+    box = mailbox_for(user, password)
+    settings.HELPDESK_INBOUND_BATCH_BYTES = 30_000  # the large mail goes alone, in a chunk of its own
+    assert [len(c) for c in _chunks_of(imap_server, user, uids)] == [3, 3, 1, 1]
+    assert poll(box) == "ok"
+    subjects = list(InboundEmail.objects.order_by("pk").values_list("subject", flat=True))
+    assert subjects == [f"Chunked {i}" for i in range(7)] + ["Large one"]
+    assert Ticket.objects.count() == 8
+    assert all("\\Seen" in imap_server.flags(user, uid) for uid in uids)
+    box.refresh_from_db()
+    assert box.last_uid == big and box.backlog == 0
+
+
+def _chunks_of(imap_server, user, uids):
+    with imap_server.session(user) as client:
+        return imap._chunks(client, uids)
+
+
+def test_a_chunk_that_cannot_be_stored_is_neither_flagged_nor_skipped(imap_server, imap_user, mailbox_for, poll, monkeypatch):
+    """The database fails while the chunk is stored: nothing of it is kept, nothing is flagged,
+    last_uid stays, and the next poll stores all of it."""
+    from mailgateway import services
+
+    user, password = imap_user
+    uids = [imap_server.append(user, mail(subject=f"Keep me {i}")) for i in range(3)]
+    box = mailbox_for(user, password)
+    real_insert = services.insert_many_unless_exist
+
+    def database_gone(rows, conflict):
+        raise services.OperationalError("the database went away")
+
+    monkeypatch.setattr(services, "insert_many_unless_exist", database_gone)
+    assert poll(box) == "failed"
+    assert InboundEmail.objects.count() == 0
+    assert not any("\\Seen" in imap_server.flags(user, uid) for uid in uids)
+    box.refresh_from_db()
+    assert box.last_uid == 0 and "database went away" in box.last_error
+    monkeypatch.setattr(services, "insert_many_unless_exist", real_insert)
+    assert poll(box) == "ok"
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == [f"Keep me {i}" for i in range(3)]
+    assert all("\\Seen" in imap_server.flags(user, uid) for uid in uids)
+
+
+def test_uid_sets_are_written_as_ranges():
+    assert imap._uid_set([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8"
+    assert imap._uid_set([4]) == "4"

@@ -392,3 +392,21 @@ def test_bounce_marks_our_mail_undelivered_on_the_ticket(world, ingest, django_c
     sent.refresh_from_db()
     assert sent.status == "bounced" and "mailbox full" in sent.last_error
     assert sent in selectors.delivery_status(ticket)
+
+
+def test_receive_many_stores_a_chunk_at_once_and_queues_one_task_per_batch(world, settings, django_capture_on_commit_callbacks):
+    """The IMAP poller's chunk: duplicates and an empty message neither fail nor stop the others, and
+    the queued tasks (one per HELPDESK_INBOUND_BATCH new rows) process every stored mail."""
+    settings.HELPDESK_INBOUND_BATCH = 2
+    first = mail(subject="One", message_id="<one@customer.example>")
+    raws = [first, b"", first, mail(subject="Two"), mail(subject="Three")]
+    with django_capture_on_commit_callbacks() as queued:
+        results = services.receive_many(raws, source="imap:test")
+    assert [created for _, created in results] == [True, False, False, True, True]
+    assert results[1][0] is None and results[2][0].pk == results[0][0].pk
+    assert len(queued) == 2  # for rows 1 and 3 of the three new ones
+    with django_capture_on_commit_callbacks(execute=True):
+        for task in queued:
+            task()
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["One", "Three", "Two"]
+    assert not InboundEmail.objects.exclude(status="processed").exists()
