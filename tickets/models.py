@@ -124,7 +124,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("first responder"),
-        db_index=False,  # only aggregated through the report indexes, never looked up alone
+        db_index=False,  # a partial index (Meta), only on tickets that have one
     )
     resolution_seconds = models.PositiveIntegerField(_("resolution time"), null=True, blank=True)
     resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -135,7 +135,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("resolved by"),
-        db_index=False,  # only aggregated through the report indexes, never looked up alone
+        db_index=False,  # a partial index (Meta), only on tickets that have one
     )
 
     objects = TicketQuerySet.as_manager()
@@ -162,6 +162,13 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["product"], name="ticket_product_idx", condition=Q(product__isnull=False)),
             models.Index(fields=["merged_into"], name="ticket_merged_into_idx", condition=Q(merged_into__isnull=False)),
+            # Deleting an account: PostgreSQL checks each deleted user's references at commit (and Django's
+            # PROTECT asks first). Without these, two scans of the whole ticket table per deleted user.
+            # Partial: a new ticket has neither, so mail intake writes no entry.
+            models.Index(
+                fields=["first_responder"], name="ticket_first_responder_idx", condition=Q(first_responder__isnull=False)
+            ),
+            models.Index(fields=["resolved_by"], name="ticket_resolved_by_idx", condition=Q(resolved_by__isnull=False)),
             # Reports: one department over a period (created, resolved, first response), index-only where
             # the aggregated columns are included.
             models.Index(
