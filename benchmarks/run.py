@@ -164,6 +164,19 @@ def _statistics_paths(ctx: dict) -> list[str] | None:
     return reports.paths(ctx)
 
 
+def cpu_speed_s() -> float:
+    """Seconds one core takes for a fixed pure-Python loop (best of three): a yardstick for the machine's
+    speed at the time of the run. VMs of the same kind measured 1.2-1.8 s for it, and one VM moved
+    within that range from one minute to the next: compare runs only together with this figure."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -243,6 +256,7 @@ def report(data: dict, previous: dict | None) -> None:
               f"{r['target_p95_ms'] or '':>8}{c1.get('rps', '-'):>8}{c8.get('server_p95_ms', '-'):>9}"
               f"{c8.get('rps', '-'):>8}{c1.get('queries_per_request', '-'):>5}{prev:>10}")
     print(f"gunicorn worker RSS after {data['requests_served']} requests: {data['worker_rss_mb']} MB")
+    print(f"machine speed (fixed Python loop, s, start/end; lower is faster): {data['machine']['cpu_speed_s']}")
     for name, r in data["in_process"].items():
         print(f"{name}: {json.dumps(r, ensure_ascii=False)}")
 
@@ -252,6 +266,7 @@ def main() -> None:
     from benchmarks import api as api_bench
 
     RESULTS.mkdir(parents=True, exist_ok=True)
+    speed_before = cpu_speed_s()
     ensure_dataset()
     ctx = prepare()
     ctx.update(api_bench.prepare(ctx))
@@ -272,7 +287,13 @@ def main() -> None:
         shutil.rmtree(static_root, ignore_errors=True)
     data = {
         "tickets": N_TICKETS,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            # cpu_speed_s() at the start and the end of the run (lower is faster)
+            "cpu_speed_s": [speed_before, cpu_speed_s()],
+        },
         "http": http,
         "requests_served": served,
         "worker_rss_mb": rss,

@@ -383,6 +383,11 @@ def retry_quarantined(inbound_id: int) -> InboundEmail | None:
     return process_inbound(inbound_id)
 
 
+def mail_waiting() -> bool:
+    """Whether any stored mail waits for processing (the partial index inbound_pending_idx holds only those)."""
+    return InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED).exists()
+
+
 def pending_inbound_ids(*, older_than: timedelta | None = None, limit: int = 500) -> list[int]:
     """Rows stored but never processed (the worker died, or the task was lost with the broker).
     The grace period leaves fresh rows to the task that was queued for them."""

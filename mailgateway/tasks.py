@@ -20,11 +20,17 @@ def retry_due_outbound_emails() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def process_inbound_email(inbound_id: int) -> str:
-    """Processes its own message together with up to HELPDESK_INBOUND_BATCH - 1 others waiting, in one
-    transaction. Idempotent: a redelivered task (or the task of a message another batch took) finds
-    its row processed and only takes what is still waiting, if anything."""
+def process_inbound_email(inbound_id: int | None) -> str:
+    """Processes its own message (None: none) together with up to HELPDESK_INBOUND_BATCH - 1 others
+    waiting, oldest first, in one transaction. Idempotent: a redelivered task (or the task of a message
+    another batch took) finds its row processed and only takes what is still waiting, if anything.
+
+    A chunk of IMAP mail queues one task per batch of new rows (services.receive_many): when older mail
+    waiting took part of a batch, what it left is taken by a follow-up task, queued while anything
+    still waits, instead of by the sweep minutes later."""
     rows = services.process_batch(first_id=inbound_id)
+    if rows and services.mail_waiting():
+        process_inbound_email.delay(None)
     return f"{len(rows)} processed" if rows else "skipped"
 
 

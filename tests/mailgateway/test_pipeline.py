@@ -410,3 +410,18 @@ def test_receive_many_stores_a_chunk_at_once_and_queues_one_task_per_batch(world
             task()
     assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["One", "Three", "Two"]
     assert not InboundEmail.objects.exclude(status="processed").exists()
+
+
+def test_mail_a_chunk_leaves_behind_is_processed_without_waiting_for_the_sweep(world, settings, django_capture_on_commit_callbacks):
+    """Older mail still waiting (a task lost with the broker, say) takes places in the chunk's batches:
+    a follow-up task, queued while anything waits, processes what they left, not the sweep minutes later."""
+    settings.HELPDESK_INBOUND_BATCH = 3
+    older = [services.store_raw(mail(subject=f"Older {i}"), source="pipe")[0] for i in range(3)]
+    with django_capture_on_commit_callbacks() as queued:
+        services.receive_many([mail(subject=f"New {i}") for i in range(4)], source="imap:test")
+    assert len(queued) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for task in queued:
+            task()
+    assert not InboundEmail.objects.filter(status="received").exists()
+    assert Ticket.objects.count() == 7 and all(row.pk for row in older)
