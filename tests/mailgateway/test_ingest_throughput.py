@@ -162,11 +162,22 @@ def test_a_failing_mail_is_quarantined_without_undoing_the_rest_of_its_batch(wor
 def test_task_processes_its_own_mail_and_the_others_waiting(world, settings):
     settings.HELPDESK_INBOUND_BATCH = 3
     rows = [_store(mail(sender=f"w{i}@example.org", subject=f"Waiting {i}")) for i in range(4)]
-    assert tasks.process_inbound_email(rows[3].pk) == "3 processed"
-    statuses = {r.pk: InboundEmail.objects.get(pk=r.pk).status for r in rows}
-    assert statuses[rows[3].pk] == "processed"  # its own first, then the oldest waiting
-    assert list(statuses.values()).count("processed") == 3
-    assert tasks.process_inbound_email(rows[0].pk) == "1 processed"
+    processed_by_first = []
+    real_batch = services.process_batch
+
+    def spy(**kwargs):
+        rows_done = real_batch(**kwargs)
+        processed_by_first.append([r.pk for r in rows_done])
+        return rows_done
+
+    services.process_batch = spy
+    try:
+        assert tasks.process_inbound_email(rows[3].pk) == "3 processed"
+    finally:
+        services.process_batch = real_batch
+    # Its own first, then the oldest waiting; the one left is taken by the follow-up task (eager here).
+    assert processed_by_first == [[rows[3].pk, rows[0].pk, rows[1].pk], [rows[2].pk]]
+    assert all(InboundEmail.objects.get(pk=r.pk).status == "processed" for r in rows)
     assert tasks.process_inbound_email(rows[0].pk) == "skipped"  # a redelivered task: nothing left
     assert Ticket.objects.count() == 4 and Message.objects.count() == 4
 
