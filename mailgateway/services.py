@@ -148,17 +148,14 @@ def store_many(
     in the chunk is stored once, the second given as a duplicate of the first."""
     rows = [_unsaved(raw, source, mailbox) if raw.strip() else None for raw in raws]
     stored = [row for row in rows if row is not None]
-    created = dict(zip(map(id, stored), insert_many_unless_exist(stored, "dedupe_key"), strict=True))
-    kept = {row.dedupe_key: row for row in stored if created[id(row)]}
+    insert_many_unless_exist(stored, "dedupe_key")  # sets the pk of the rows it inserted
+    kept = {row.dedupe_key: row for row in stored if row.pk is not None}
     missing = {row.dedupe_key for row in stored} - kept.keys()
     kept.update((row.dedupe_key, row) for row in InboundEmail.objects.filter(dedupe_key__in=missing))
-    results: list[tuple[InboundEmail | None, bool]] = []
-    for row in rows:
-        if row is None:
-            results.append((None, False))
-        else:
-            results.append((row, True) if created[id(row)] else (kept[row.dedupe_key], False))
-    return results
+    return [
+        (None, False) if row is None else (row, True) if row.pk is not None else (kept[row.dedupe_key], False)
+        for row in rows
+    ]
 
 
 def _unsaved(raw: bytes, source: str, mailbox: Mailbox | None) -> InboundEmail:
