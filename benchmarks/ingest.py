@@ -2,8 +2,8 @@
 
     DATABASE_URL=postgres://... python -m benchmarks.ingest [COUNT]
 
-`run()` is what `make bench` calls; it returns a dict. Each message is stored with store_raw() and
-processed with process_batch() exactly as the Celery task does (claim, parse, route, customer lookup or
+`run()` is what `make bench` calls; it returns a dict. Each message is stored (store_many() or
+store_raw()) and processed with process_batch() exactly as the Celery task does (claim, parse, route, customer lookup or
 creation, ticket_create or ticket_customer_message, acknowledgement rendered and queued in the outbox),
 three times: one transaction per message (stored one by one); HELPDESK_INBOUND_BATCH messages per
 transaction, stored as the IMAP poller stores a fetched chunk (one durable commit for the lot; the
