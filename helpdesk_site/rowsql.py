@@ -44,7 +44,7 @@ def insert_unless_exists(instance: Model, conflict: str | None = None, *, wait: 
     if keyed:
         instance.pk = pipe.take_key(meta, connection)
     fields, sql = _plan(
-        _UPSERT_PLANS, (meta.label, conflict, keyed), _upsert_plan, meta, conflict, connection, keyed
+        _UPSERT_PLANS, (meta.label, conflict, keyed, 1), _upsert_plan, meta, conflict, connection, keyed
     )
     values = _prepared(fields, [f.pre_save(instance, True) for f in fields], connection)
     with _binding_cursor(connection) as cursor:
@@ -83,18 +83,22 @@ def _saved(instance: Model, connection) -> None:
 _UPSERT_PLANS: dict[tuple, tuple[list, str]] = {}
 
 
-def _upsert_plan(meta, conflict: str | None, connection, keyed: bool) -> tuple[list, str]:
-    """keyed: the pk is given (reserved) and nothing is returned."""
+def _upsert_plan(meta, conflict: str | None, connection, keyed: bool, rows: int = 1) -> tuple[list, str]:
+    """INSERT of `rows` rows ... ON CONFLICT DO NOTHING. keyed: the pk is given (reserved) and nothing is
+    returned; otherwise each inserted row's pk (and its `conflict` value, which tells the rows apart)."""
     fields = [f for f in meta.concrete_fields if keyed or not f.primary_key]
     quote = connection.ops.quote_name
-    target = f"({quote(meta.get_field(conflict).column)})" if conflict else ""
-    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT {} DO NOTHING".format(  # noqa: S608
+    key = meta.get_field(conflict).column if conflict else None
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = "INSERT INTO {} ({}) VALUES {} ON CONFLICT {} DO NOTHING".format(  # noqa: S608
         quote(meta.db_table),
         ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        target,
+        ", ".join([row_sql] * rows),
+        f"({quote(key)})" if key else "",
     )
-    return fields, sql if keyed else f"{sql} RETURNING {quote(meta.pk.column)}"
+    if not keyed:
+        sql += " RETURNING " + ", ".join(quote(c) for c in [meta.pk.column, *([key] if key else [])])
+    return fields, sql
 
 
 def insert_many_unless_exist(instances: list[Model], conflict: str) -> list[bool]:
@@ -106,17 +110,9 @@ def insert_many_unless_exist(instances: list[Model], conflict: str) -> list[bool
         return []
     meta = instances[0]._meta
     connection = _db()
-    quote = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    key = meta.get_field(conflict)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING RETURNING {}, {}".format(  # noqa: S608
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join([row_sql] * len(instances)),
-        quote(key.column),
-        quote(meta.pk.column),
-        quote(key.column),
+    key, n = meta.get_field(conflict), len(instances)
+    fields, sql = _plan(
+        _UPSERT_PLANS, (meta.label, conflict, False, n), _upsert_plan, meta, conflict, connection, False, n
     )
     params: list = []
     for instance in instances:
@@ -126,7 +122,8 @@ def insert_many_unless_exist(instances: list[Model], conflict: str) -> list[bool
         keys = {value: pk for pk, value in cursor.fetchall()}
     inserted = []
     for instance in instances:
-        pk = keys.pop(getattr(instance, key.attname), None)  # popped: a later instance with that key is not it
+        # Popped: a later instance with the same key is a duplicate, not the inserted row.
+        pk = keys.pop(getattr(instance, key.attname), None)
         inserted.append(pk is not None)
         if pk is not None:
             instance.pk = pk

@@ -49,15 +49,7 @@ class _FeedparserRe:
 
 
 def install() -> None:
-    """Idempotent; leaves a parser that does not compile per boundary (a newer Python) alone."""
-    if email.feedparser.re is re and "boundaryre = re.compile" in _source():
+    """Idempotent. On a Python whose parser no longer compiles that pattern, the stand-in simply defers
+    every compile() to re."""
+    if email.feedparser.re is re:
         email.feedparser.re = _FeedparserRe()
-
-
-def _source() -> str:
-    import inspect
-
-    try:
-        return inspect.getsource(email.feedparser.FeedParser._parsegen)
-    except (OSError, TypeError):  # no source shipped: leave the parser as it is
-        return ""

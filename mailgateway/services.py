@@ -133,11 +133,8 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None = None) -> tup
     """Durably keep the message. Storing the same message again returns the existing row."""
     if not raw or not raw.strip():
         raise ValueError("empty message")
-    row = _unsaved(raw, source, mailbox)
-    # One INSERT ... ON CONFLICT DO NOTHING: a single round trip per delivery, duplicates included.
-    if insert_unless_exists(row, "dedupe_key"):
-        return row, True
-    return InboundEmail.objects.get(dedupe_key=row.dedupe_key), False
+    # One INSERT ... ON CONFLICT DO NOTHING: a single round trip per new delivery.
+    return store_many([raw], source=source, mailbox=mailbox)[0]
 
 
 def store_many(

@@ -9,7 +9,7 @@ from helpdesk_site.gc_tuning import WORKER_THRESHOLDS
 
 
 def _receivers(signal) -> list:
-    return [ref() if callable(ref) and not hasattr(ref, "__code__") else ref for _, ref in signal.receivers]
+    return [ref() for _, ref in signal.receivers]  # weak references, as connect() keeps them
 
 
 def test_worker_processes_freeze_start_up_objects_and_collect_less_often():

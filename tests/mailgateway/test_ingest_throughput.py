@@ -159,7 +159,7 @@ def test_a_failing_mail_is_quarantined_without_undoing_the_rest_of_its_batch(wor
     assert services.retry_quarantined(rows[1].pk).action == "created"
 
 
-def test_task_processes_its_own_mail_and_the_others_waiting(world, settings):
+def test_task_processes_its_own_mail_and_the_others_waiting(world, settings, monkeypatch):
     settings.HELPDESK_INBOUND_BATCH = 3
     rows = [_store(mail(sender=f"w{i}@example.org", subject=f"Waiting {i}")) for i in range(4)]
     processed_by_first = []
@@ -170,11 +170,8 @@ def test_task_processes_its_own_mail_and_the_others_waiting(world, settings):
         processed_by_first.append([r.pk for r in rows_done])
         return rows_done
 
-    services.process_batch = spy
-    try:
-        assert tasks.process_inbound_email(rows[3].pk) == "3 processed"
-    finally:
-        services.process_batch = real_batch
+    monkeypatch.setattr(services, "process_batch", spy)
+    assert tasks.process_inbound_email(rows[3].pk) == "3 processed"
     # Its own first, then the oldest waiting; the one left is taken by the follow-up task (eager here).
     assert processed_by_first == [[rows[3].pk, rows[0].pk, rows[1].pk], [rows[2].pk]]
     assert all(InboundEmail.objects.get(pk=r.pk).status == "processed" for r in rows)
