@@ -111,3 +111,47 @@ def test_split_and_unmerge_keep_the_vectors_right(world, tickets):
     assert "Не работает сайт" in found(world.tech_agent, "nginx")
     services.ticket_unmerge(event=event, actor=world.tech_agent)
     assert found(world.tech_agent, "nginx") == {"Mixed", "Split part"}
+
+
+def _vectors(text):
+    """The function's vector, and the two- and three-configuration vectors to compare it with."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT helpdesk_search_vector(t)::text,
+                      (to_tsvector('simple', t) || to_tsvector('russian', t))::text,
+                      (to_tsvector('simple', t) || to_tsvector('russian', t) || to_tsvector('german', t))::text
+               FROM (SELECT %s::text AS t) x""",
+            [text],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Rechnungen sind falsch",  # no German letter: the words tell
+        "Rechnungen Übersicht",  # no German word of the list: the letter tells
+        "Grüße aus Berlin, die Server laufen wieder",
+        "Сервер упал. Die Rechnungen sind falsch.",  # mixed: all three
+    ],
+)
+def test_text_that_looks_german_is_also_stemmed_in_german(db, text):
+    vector, _, three = _vectors(text)
+    assert vector == three
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Серверы не отвечают с утра", "The servers were restarted", "Nginx выдаёт ошибку 502 after the migration", ""],
+)
+def test_russian_and_english_text_skips_the_german_parse(db, text):
+    vector, two, three = _vectors(text)
+    assert vector == two
+    assert text == "" or two != three  # the German stemmer would have added lexemes
+
+
+def test_german_words_in_a_message_without_markers_still_match_exactly(world):
+    make_ticket(world.customer, world.technical, subject="Short", body="Rechnungen falsch")
+    assert found(world.tech_agent, "rechnungen") == {"Short"}  # the exact form ('simple')
