@@ -67,3 +67,59 @@ def test_insert_many_unless_exist_inserts_each_new_key_once():
     assert stored == {"k-old": existing.pk, "k-1": rows[0].pk, "k-2": rows[2].pk}
     assert bytes(InboundEmail.objects.get(pk=rows[2].pk).raw) == b"k-2"
     assert rowsql.insert_many_unless_exist([], "dedupe_key") == []
+
+
+def _inbound(key: str):
+    from mailgateway.models import InboundEmail
+
+    return InboundEmail(dedupe_key=key, raw=key.encode(), size=len(key), source="pipe")
+
+
+def test_update_rows_writes_each_row_its_own_values(world):
+    from mailgateway.models import InboundEmail
+
+    rows = [_inbound(f"u-{i}") for i in range(3)]
+    rowsql.insert_many_unless_exist(rows, "dedupe_key")
+    when = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    for i, row in enumerate(rows):
+        row.status, row.subject, row.attempts = "processed", f"Тема {i}", i + 1
+        row.attachments = [f"file{i}.pdf"] if i else []
+        row.department = world.technical if i == 1 else None
+        row.processed_at = when if i == 2 else None
+    rowsql.update_rows(rows, ["status", "subject", "attempts", "attachments", "department", "processed_at"])
+    stored = InboundEmail.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk")
+    assert [(r.status, r.subject, r.attempts, r.attachments, r.department_id, r.processed_at) for r in stored] == [
+        ("processed", "Тема 0", 1, [], None, None),
+        ("processed", "Тема 1", 2, ["file1.pdf"], world.technical.pk, None),
+        ("processed", "Тема 2", 3, ["file2.pdf"], None, when),
+    ]
+    assert bytes(stored[0].raw) == b"u-0"  # columns not named are left alone
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipeline mode and the kept cursor are PostgreSQL's")
+def test_writes_share_one_cursor_in_and_out_of_a_pipeline(world):
+    events = [TicketEvent(ticket=None, kind="note", data={"i": i}) for i in range(3)]
+    ticket = Ticket.objects.create(subject="s", customer=world.customer, department=world.technical, number=990_001)
+    with rowsql.pipelined(3, models=[TicketEvent]):
+        for event in events:
+            event.ticket = ticket
+            rowsql.insert_row(event)  # sent, not waited for
+        fresh = _inbound("p-1")
+        assert rowsql.insert_unless_exists(fresh, "dedupe_key") is True  # waits: its own RETURNING row
+        assert rowsql.insert_unless_exists(_inbound("p-1"), "dedupe_key") is False
+    assert sorted(TicketEvent.objects.filter(ticket=ticket).values_list("data", flat=True), key=str) == [
+        {"i": 0},
+        {"i": 1},
+        {"i": 2},
+    ]
+    assert fresh.pk is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_gets_a_new_cursor():
+    from mailgateway.models import InboundEmail
+
+    assert rowsql.insert_unless_exists(_inbound("r-1"), "dedupe_key") is True
+    connection.close()  # as Celery's and Django's connection handling do between tasks and requests
+    assert rowsql.insert_unless_exists(_inbound("r-2"), "dedupe_key") is True
+    assert set(InboundEmail.objects.values_list("dedupe_key", flat=True)) >= {"r-1", "r-2"}
