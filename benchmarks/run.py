@@ -247,15 +247,16 @@ def soak(port: int, ctx: dict, remaining: int) -> int:
     return http_load.run("127.0.0.1", port, paths, ctx["cookie"], concurrency=8, requests=remaining).summary()["requests"]
 
 
-def in_process(vacuumed: list) -> dict:
-    """Benchmarks that are functions, contributed by each subsystem (benchmarks/<name>.py: run(...)).
-    The reads (search, reports) run after maintain(), as the writes before them (ingest, sla) add rows."""
-    results = {}
+def in_process() -> tuple[dict, float | None]:
+    """Benchmarks that are functions, contributed by each subsystem (benchmarks/<name>.py: run(...)),
+    and maintain()'s seconds: the reads (search, reports) run after it, as the writes before them
+    (ingest, sla) add rows."""
+    results, vacuumed, maintained = {}, None, False
     for name in ("ingest", "sla", "search", "reports"):
         if ONLY and name not in ONLY:
             continue
-        if name in ("search", "reports") and len(vacuumed) < 2:
-            vacuumed.append(maintain())
+        if name in ("search", "reports") and not maintained:
+            vacuumed, maintained = maintain(), True
         try:
             module = importlib.import_module(f"benchmarks.{name}")
         except ModuleNotFoundError:
@@ -264,7 +265,7 @@ def in_process(vacuumed: list) -> dict:
             results[name] = module.run()
         except Exception as exc:  # noqa: BLE001 - one failing benchmark must not hide the others
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    return results
+    return results, vacuumed
 
 
 def report(data: dict, previous: dict | None) -> None:
@@ -289,7 +290,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     speed_before = cpu_speed_s()
     ensure_dataset()
-    vacuumed = [maintain()]  # seconds, before the pages and before the in-process reads
+    vacuumed_before_pages = maintain()
     ctx = prepare()
     ctx.update(api_bench.prepare(ctx))
     port = free_port()
@@ -307,6 +308,7 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         shutil.rmtree(static_root, ignore_errors=True)
+    in_process_results, vacuumed_before_reads = in_process()
     data = {
         "tickets": N_TICKETS,
         "machine": {
@@ -319,9 +321,10 @@ def main() -> None:
         "http": http,
         "requests_served": served,
         "worker_rss_mb": rss,
-        "in_process": in_process(vacuumed),
-        # VACUUM (ANALYZE) standing in for a server's autovacuum (maintain()); null where it is on
-        "vacuum_s": vacuumed,
+        "in_process": in_process_results,
+        # VACUUM (ANALYZE) standing in for a server's autovacuum (maintain()), before the pages and before
+        # the in-process reads; null where it is on
+        "vacuum_s": [vacuumed_before_pages, vacuumed_before_reads],
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     latest = RESULTS / "latest.json"

@@ -132,8 +132,8 @@ def insert_many_unless_exist(instances: list[Model], conflict: str) -> list[bool
 
 
 def update_rows(instances: list[Model], field_names: list[str]) -> None:
-    """UPDATE many rows of one model to their own values in one statement (PostgreSQL: UPDATE ... FROM
-    unnest() of one array per column).
+    """UPDATE many rows of one model to their own values in one statement: UPDATE ... FROM unnest() of one
+    array per column, so PostgreSQL only (elsewhere, update_row each).
 
     QuerySet.bulk_update builds a CASE WHEN per field and row: for a batch of twenty inbound mails it
     spent more CPU composing the statement (over 100 ms) than processing the mails. One parameter per
@@ -508,7 +508,7 @@ def _binding_cursor(connection) -> Iterator:
 
     One psycopg cursor per connection, kept open: a cursor's adapters cache which dumper converts each
     Python type, and a new cursor per statement looked every parameter's dumper up again (with building
-    the cursor, about a tenth of the gateway's statement cost)."""
+    the cursor, about a quarter of a statement's worker CPU: 96 -> 70 us for 17 parameters)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor

@@ -2,6 +2,7 @@
 notes for agents only, vectors kept current by the triggers (new message, edit, merge, subject change)."""
 
 import pytest
+from django.db import connection
 
 from search.filters import parse_filters
 from search.selectors import search_matches, search_tickets
@@ -115,8 +116,6 @@ def test_split_and_unmerge_keep_the_vectors_right(world, tickets):
 
 def _vectors(text):
     """The function's vector, and the two- and three-configuration vectors to compare it with."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT helpdesk_search_vector(t)::text,
