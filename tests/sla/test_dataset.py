@@ -43,6 +43,8 @@ def test_sla_benchmark_tops_up_once_and_rolls_back_its_measurement(world, monkey
     assert result["due"] == 40 and result["swept"] == 40 and result["idle_swept"] == 0
     assert result["claim_uses_partial_index"] is True or result["claim_uses_partial_index"] is False
     assert result["claim_ms"] > 0
+    # Five sweeps of their own tickets each (after a warm-up), and five of the same rows for comparison.
+    assert result["sweep_1000_ms"] > 0 and result["sweep_1000_same_rows_ms"] > 0
     # Rolled back: nothing escalated, nothing due.
     assert not TicketEvent.objects.filter(kind=TicketEvent.Kind.ESCALATED).exists()
     assert not Ticket.objects.filter(sla_check_at__lte=timezone.now()).exists()
