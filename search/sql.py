@@ -25,7 +25,11 @@ any of these languages meets its stem.
 """
 
 TABLE = "search_ticketvector"
-CONFIGS = ("simple", "russian", "german")
+# Every text is parsed with ALWAYS_CONFIGS, German-looking text with GERMAN_CONFIG too (helpdesk_search_vector);
+# a query is built with all of CONFIGS (search.query).
+ALWAYS_CONFIGS = ("simple", "russian")
+GERMAN_CONFIG = "german"
+CONFIGS = (*ALWAYS_CONFIGS, GERMAN_CONFIG)
 # Headlines parse with one configuration; 'russian' stems Russian and English words, the common case.
 HEADLINE_CONFIG = "russian"
 # Bodies longer than this are indexed and highlighted by their beginning only (a forwarded log file must
@@ -50,16 +54,18 @@ GERMAN_MARKERS = (
 )  # fmt: skip
 GERMAN_LETTERS = "ÄÖÜäöüß"
 
+# The markers are tested on the first configuration's parse: it keeps every word form as it is written.
+_stemmed = " || ".join(f"to_tsvector('{c}'::regconfig, body)" for c in ALWAYS_CONFIGS[1:])
 VECTOR_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION helpdesk_search_vector(body text) RETURNS tsvector
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
-    words tsvector := to_tsvector('simple'::regconfig, body);
+    words tsvector := to_tsvector('{ALWAYS_CONFIGS[0]}'::regconfig, body);
 BEGIN
     IF words @@ '{" | ".join(GERMAN_MARKERS)}'::tsquery OR body ~ '[{GERMAN_LETTERS}]' THEN
-        RETURN words || to_tsvector('russian'::regconfig, body) || to_tsvector('german'::regconfig, body);
+        RETURN words || {_stemmed} || to_tsvector('{GERMAN_CONFIG}'::regconfig, body);
     END IF;
-    RETURN words || to_tsvector('russian'::regconfig, body);
+    RETURN words || {_stemmed};
 END $$;
 """
 
